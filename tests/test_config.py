@@ -1,0 +1,129 @@
+"""Configuration: TOML + env overrides, validated once, one clear message and exit code 2 on errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ticketpilot.config import ConfigError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("TICKETPILOT_") and not key.startswith("TICKETPILOT_TEST_"):
+            monkeypatch.delenv(key)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_shipped_config_loads_as_sandbox() -> None:
+    settings = load_settings(ROOT / "config.toml")
+    assert settings.adapters.mode == "sandbox"
+    assert settings.http.port == 8080
+    assert settings.database.url.get_secret_value() == ""
+
+
+def test_env_overrides_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, '[http]\nport = 9000\n[database]\nurl = "postgresql://a@b/c"\n')
+    monkeypatch.setenv("TICKETPILOT_HTTP__PORT", "9100")
+    monkeypatch.setenv("TICKETPILOT_DATABASE__URL", "postgresql://x@y/z")
+    settings = load_settings(path)
+    assert settings.http.port == 9100
+    assert settings.database.url.get_secret_value() == "postgresql://x@y/z"
+
+
+def test_settings_are_frozen(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, ""))
+    with pytest.raises(Exception):
+        settings.http.port = 1  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "problem"),
+    [
+        ("[http]\nport = 'abc'\n", "http.port", "integer"),
+        ("[http]\nport = 70000\n", "http.port", "65535"),
+        ("[engine]\nlease_s = -1\n", "engine.lease_s", "positive"),
+        ("[engine]\nlease_s = nan\n", "engine.lease_s", "finite"),
+        ("[engine]\nlease_s = inf\n", "engine.lease_s", "finite"),
+        ("[adapters]\nmode = 'prod'\n", "adapters.mode", "sandbox"),
+        ("[http]\nprot = 80\n", "http.prot", "unknown key"),
+        ("[nonsense]\na = 1\n", "nonsense", "unknown key"),
+        ("[http]\npublic_url = 'example.com'\n", "http.public_url", "http"),
+        ("[database]\npool_min = 5\npool_max = 2\n", "database", "pool_max"),
+    ],
+)
+def test_invalid_values_name_the_key(tmp_path: Path, toml: str, key: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, toml))
+    assert info.value.key == key
+    assert problem in info.value.problem
+
+
+def test_live_mode_needs_credentials(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, "[adapters]\nmode = 'live'\n"))
+    assert info.value.key == "halopsa.base_url"
+    assert "live" in info.value.problem
+
+
+def test_broken_toml_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, "[http\nport=1"))
+    assert "not valid TOML" in info.value.problem
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(tmp_path / "nope.toml")
+    assert "file not found" in info.value.problem
+
+
+def test_secrets_never_print(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, "[twilio]\nauth_token = 'supersecret-value'\n"))
+    assert "supersecret-value" not in repr(settings)
+    assert "supersecret-value" not in str(settings.model_dump())
+
+
+def test_cli_config_error_exits_2_without_traceback(tmp_path: Path) -> None:
+    path = write(tmp_path, "[http]\nport = 'abc'\n")
+    proc = subprocess.run(
+        [sys.executable, "main.py", "--config", str(path), "migrate"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "http.port" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1
+
+
+def test_cli_env_error_exits_2(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "TICKETPILOT_ADAPTERS__MODE": "live"}
+    proc = subprocess.run(
+        [sys.executable, "main.py", "--config", str(write(tmp_path, "")), "serve"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert proc.returncode == 2
+    assert "halopsa.base_url" in proc.stderr
+    assert "Traceback" not in proc.stderr

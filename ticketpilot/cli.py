@@ -1,0 +1,84 @@
+"""``python main.py <command>``: serve | migrate | playbooks validate [PATH] | classify ... | replay."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ticketpilot.config import ConfigError, Settings, load_settings
+from ticketpilot.logging import configure_logging
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python main.py", description="TicketPilot: ticket automation for MSPs")
+    parser.add_argument("--config", help="configuration file (default: config.toml when present)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("serve", help="run the service (HTTP, engine, workers)")
+    sub.add_parser("migrate", help="apply pending database migrations and exit")
+
+    playbooks = sub.add_parser("playbooks", help="playbook tools")
+    pb_sub = playbooks.add_subparsers(dest="playbooks_command", required=True)
+    validate = pb_sub.add_parser("validate", help="validate playbook files; exit 1 on any problem")
+    validate.add_argument("path", nargs="?", help="a file or a folder (default: [playbooks] dir)")
+
+    classify = sub.add_parser("classify", help="classify one ticket, or evaluate on a JSON Lines file")
+    classify.add_argument("--eval", dest="eval_file", help="JSON Lines file in the tickets-dev.jsonl format")
+    classify.add_argument("--json", action="store_true", help="with --eval: print one JSON object")
+    classify.add_argument("--subject", default="")
+    classify.add_argument("--body", default="")
+    classify.add_argument("--email", default="")
+
+    replay = sub.add_parser("replay", help="run recent HaloPSA tickets through the gate in shadow mode")
+    replay.add_argument("--days", type=int, default=7)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    configure_logging(settings.logging.level, settings.logging.format)
+    try:
+        if args.command == "serve":
+            from ticketpilot.service import serve
+
+            asyncio.run(serve(settings))
+            return 0
+        if args.command == "migrate":
+            return asyncio.run(_migrate(settings))
+        if args.command == "playbooks":
+            from ticketpilot.playbooks.validate import cli_validate
+
+            return cli_validate(Path(args.path or settings.playbooks.dir))
+        if args.command == "classify":
+            from ticketpilot.gate.cli import run_classify
+
+            return asyncio.run(run_classify(settings, args))
+        if args.command == "replay":
+            from ticketpilot.gate.cli import run_replay
+
+            return asyncio.run(run_replay(settings, args))
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    return 1
+
+
+async def _migrate(settings: Settings) -> int:
+    from ticketpilot.service import database_url, run_migrations
+
+    async with database_url(settings) as dsn:
+        applied = await run_migrations(dsn)
+    print(f"migrations applied: {applied}" if applied else "database is up to date")
+    return 0

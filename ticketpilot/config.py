@@ -1,0 +1,350 @@
+"""Typed configuration: ``config.toml`` (or ``--config FILE``) overridden by ``TICKETPILOT_<SECTION>__<KEY>``.
+
+Read once at start, validated, frozen. Every default lives here. Secrets are ``SecretStr`` so they never
+print. ``load_settings`` turns any problem into one :class:`ConfigError` naming the key.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_PATH = Path("config.toml")
+
+DEFAULT_TAXONOMY: tuple[str, ...] = (
+    "PASSWORD_RESET",
+    "ACCOUNT_LOCKOUT",
+    "MFA_RESET",
+    "ACCESS_REQUEST",
+    "SOFTWARE_ISSUE",
+    "SOFTWARE_INSTALL",
+    "HARDWARE_ISSUE",
+    "NETWORK_ISSUE",
+    "EMAIL_ISSUE",
+    "PRINTER_ISSUE",
+    "SECURITY_INCIDENT",
+    "ONBOARDING",
+    "OFFBOARDING",
+    "OUTAGE",
+    "BILLING_OR_ADMIN",
+    "OTHER",
+)
+
+
+class ConfigError(Exception):
+    """A configuration value is missing or invalid. ``str()`` is the one-line message for the operator."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+    def __repr__(self) -> str:
+        return f"ConfigError(key={self.key!r}, problem={self.problem!r})"
+
+
+def _finite_positive(value: float) -> float:
+    if math.isnan(value) or math.isinf(value) or value <= 0:
+        raise ValueError("must be a positive, finite number")
+    return value
+
+
+PositiveSeconds = Annotated[float, AfterValidator(_finite_positive)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HttpConfig(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    admin_token: SecretStr = SecretStr("")
+    dashboard_password: SecretStr = SecretStr("")
+    public_url: str = "http://127.0.0.1:8080"
+    max_body_bytes: int = Field(1_048_576, gt=0)
+    session_ttl_s: PositiveSeconds = 8 * 3600
+
+    @field_validator("public_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v.rstrip("/")
+
+
+class DatabaseConfig(Section):
+    url: SecretStr = SecretStr("")
+    """Empty: start the embedded PostgreSQL with its data under ``embedded_dir``."""
+    embedded_dir: str = "var/pg"
+    pool_min: int = Field(2, ge=1)
+    pool_max: int = Field(10, ge=1)
+    command_timeout_s: PositiveSeconds = 30.0
+
+    @model_validator(mode="after")
+    def _pool(self) -> DatabaseConfig:
+        if self.pool_max < self.pool_min:
+            raise ValueError("pool_max must be >= pool_min")
+        return self
+
+
+class RedisConfig(Section):
+    url: str = ""
+    """Empty: no Redis; webhook deduplication relies on PostgreSQL alone (still correct, slower)."""
+    dedupe_ttl_s: int = Field(24 * 3600, gt=0)
+    timeout_s: PositiveSeconds = 0.5
+
+
+class AdaptersConfig(Section):
+    mode: Literal["sandbox", "live"] = "sandbox"
+    http_timeout_s: PositiveSeconds = 15.0
+
+
+class LlmConfig(Section):
+    base_url: str = "https://api.openai.com/v1"
+    api_key: SecretStr = SecretStr("")
+    """Empty: the offline classifier shipped with the project is used (no network)."""
+    model: str = "gpt-4o-mini"
+    timeout_s: PositiveSeconds = 20.0
+    max_retries: int = Field(2, ge=0, le=10)
+    taxonomy: tuple[str, ...] = DEFAULT_TAXONOMY
+
+
+class HalopsaConfig(Section):
+    base_url: str = ""
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    tenant: str = ""
+    scope: str = "all"
+    webhook_username: str = ""
+    webhook_password: SecretStr = SecretStr("")
+    webhook_path_secret: SecretStr = SecretStr("")
+    note_outcome_id: int = 7
+    status_closed_ids: tuple[int, ...] = (9,)
+    status_resolved_id: int = 8
+    status_escalated_id: int = 0
+    """0: leave the status alone when escalating (the ticket simply returns to the queue)."""
+    escalation_team: str = ""
+    customfield_automation_status: int = 0
+    customfield_playbook_id: int = 0
+    customfield_automation_confidence: int = 0
+    """Custom field ids are per instance; 0 means "send by name" (``name`` instead of ``id``)."""
+
+
+class EntraConfig(Section):
+    tenant_id: str = ""
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    certificate_path: str = ""
+    certificate_thumbprint: str = ""
+    authority_url: str = "https://login.microsoftonline.com"
+    graph_url: str = "https://graph.microsoft.com/v1.0"
+    cache_ttl_s: PositiveSeconds = 300.0
+
+
+class MfaConfig(Section):
+    enabled: bool = False
+    """The Azure MFA connector is undocumented: off unless explicitly enabled and configured."""
+    connector_url: str = "https://adnotifications.windowsazure.com/StrongAuthenticationService.svc/Connector"
+    token_url: str = ""
+    client_secret: SecretStr = SecretStr("")
+    timeout_s: PositiveSeconds = 90.0
+
+
+class TwilioConfig(Section):
+    account_sid: str = ""
+    auth_token: SecretStr = SecretStr("")
+    from_number: str = ""
+    messaging_service_sid: str = ""
+    base_url: str = "https://api.twilio.com"
+
+
+class TeamsConfig(Section):
+    workflow_url: SecretStr = SecretStr("")
+    approval_signing_key: SecretStr = SecretStr("")
+    """HMAC key for approve/deny links; empty: a random key per process (links die with a restart)."""
+    approval_ttl_s: PositiveSeconds = 3600.0
+    sms_fallback_after_s: PositiveSeconds = 300.0
+
+
+class PlaybooksConfig(Section):
+    dir: str = "playbooks"
+    watch: bool = True
+    watch_debounce_ms: int = Field(200, ge=0)
+
+
+class PolicyConfig(Section):
+    """Gate blockers (DESIGN §3)."""
+
+    kill_switch: bool = False
+    excluded_users: tuple[str, ...] = ()
+    excluded_groups: tuple[str, ...] = ()
+    cooldown_hours: float = Field(24.0, ge=0)
+    rate_limit_per_hour: int = Field(20, ge=0)
+    """Global automated resets per rolling hour; beyond it the circuit breaker opens."""
+    breaker_open_s: PositiveSeconds = 900.0
+    minutes_saved_per_ticket: dict[str, float] = Field(default_factory=lambda: {"password_reset": 15.0})
+
+
+class EngineConfig(Section):
+    lease_s: PositiveSeconds = 30.0
+    lease_renew_every_s: PositiveSeconds = 10.0
+    commit_batch_max: int = Field(256, gt=0)
+    commit_linger_ms: float = Field(2.0, ge=0)
+    default_step_timeout_s: PositiveSeconds = 60.0
+    outbox_poll_s: PositiveSeconds = 2.0
+    inbox_poll_s: PositiveSeconds = 2.0
+
+
+class SandboxConfig(Section):
+    """Delays of the sandbox twins (seconds), short so ``make run`` shows every path quickly."""
+
+    mfa_approve_after_s: PositiveSeconds = 2.0
+    mfa_timeout_s: PositiveSeconds = 10.0
+    manager_approve_after_s: PositiveSeconds = 3.0
+    manager_sms_fallback_after_s: PositiveSeconds = 5.0
+    manager_timeout_s: PositiveSeconds = 15.0
+
+
+class LoggingConfig(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["auto", "json", "console"] = "auto"
+
+
+class Settings(BaseSettings):
+    """The whole configuration. Build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TICKETPILOT_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    http: HttpConfig = HttpConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    redis: RedisConfig = RedisConfig()
+    adapters: AdaptersConfig = AdaptersConfig()
+    llm: LlmConfig = LlmConfig()
+    halopsa: HalopsaConfig = HalopsaConfig()
+    entra: EntraConfig = EntraConfig()
+    mfa: MfaConfig = MfaConfig()
+    twilio: TwilioConfig = TwilioConfig()
+    teams: TeamsConfig = TeamsConfig()
+    playbooks: PlaybooksConfig = PlaybooksConfig()
+    policy: PolicyConfig = PolicyConfig()
+    engine: EngineConfig = EngineConfig()
+    sandbox: SandboxConfig = SandboxConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+    _toml_path: ClassVar[Path | None] = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if cls._toml_path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls._toml_path))
+        return tuple(sources)
+
+    @model_validator(mode="after")
+    def _live_needs_credentials(self) -> Settings:
+        if self.adapters.mode != "live":
+            return self
+        required: list[tuple[str, object]] = [
+            ("halopsa.base_url", self.halopsa.base_url),
+            ("halopsa.client_id", self.halopsa.client_id),
+            ("halopsa.client_secret", self.halopsa.client_secret.get_secret_value()),
+            ("entra.tenant_id", self.entra.tenant_id),
+            ("entra.client_id", self.entra.client_id),
+            (
+                "entra.client_secret",
+                self.entra.client_secret.get_secret_value() or self.entra.certificate_path,
+            ),
+            ("twilio.account_sid", self.twilio.account_sid),
+            ("twilio.auth_token", self.twilio.auth_token.get_secret_value()),
+            ("twilio.from_number", self.twilio.from_number or self.twilio.messaging_service_sid),
+        ]
+        for key, value in required:
+            if not value:
+                raise ValueError(f"LIVE::{key}::required when adapters.mode = \"live\"")
+        if not (
+            self.halopsa.webhook_password.get_secret_value() or self.halopsa.webhook_path_secret.get_secret_value()
+        ):
+            raise ValueError(
+                "LIVE::halopsa.webhook_password::a webhook credential (webhook_password or "
+                "webhook_path_secret) is required when adapters.mode = \"live\""
+            )
+        if not self.http.admin_token.get_secret_value():
+            raise ValueError("LIVE::http.admin_token::required when adapters.mode = \"live\"")
+        return self
+
+
+def _first_error(exc: ValidationError) -> ConfigError:
+    err = exc.errors()[0]
+    msg = str(err.get("msg", "invalid value"))
+    if "LIVE::" in msg:
+        key, _, problem = msg.split("LIVE::", 1)[1].partition("::")
+        return ConfigError(key, problem)
+    loc = ".".join(str(p) for p in err.get("loc", ()) if not isinstance(p, int)) or "config"
+    if err.get("type") == "extra_forbidden":
+        msg = "unknown key"
+    elif msg.startswith("Value error, "):
+        msg = msg.removeprefix("Value error, ")
+    return ConfigError(loc, msg)
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Read ``path`` (default ``config.toml`` when it exists), apply env overrides, validate, freeze.
+
+    Raises :class:`ConfigError` with the key and the problem on any invalid or missing value.
+    """
+    toml_path: Path | None
+    if path is None:
+        env_path = os.environ.get("TICKETPILOT_CONFIG")
+        toml_path = Path(env_path) if env_path else DEFAULT_CONFIG_PATH
+        if not toml_path.exists():
+            toml_path = None
+    else:
+        toml_path = Path(path)
+        if not toml_path.exists():
+            raise ConfigError("--config", f"file not found: {toml_path}")
+    if toml_path is not None:
+        import tomllib
+
+        try:
+            tomllib.loads(toml_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(str(toml_path), f"not valid TOML: {exc}") from None
+    Settings._toml_path = toml_path
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise _first_error(exc) from None
+    finally:
+        Settings._toml_path = None

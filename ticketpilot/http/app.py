@@ -1,0 +1,21 @@
+"""The aiohttp application: middlewares and every route group of the service."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ticketpilot.http import ops
+from ticketpilot.http.context import SERVICES
+from ticketpilot.http.errors import error_middleware
+from ticketpilot.service import Services
+
+
+def build_app(services: Services) -> web.Application:
+    """The web application for ``services`` (routes only; the parts are started by ``service.run``)."""
+    app = web.Application(
+        middlewares=[error_middleware],
+        client_max_size=services.settings.http.max_body_bytes,
+    )
+    app[SERVICES] = services
+    app.router.add_routes(ops.routes)
+    return app

@@ -1,0 +1,67 @@
+"""Admin authentication: ``Authorization: Bearer <http.admin_token>`` or a dashboard session cookie."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from ticketpilot.http.errors import ApiError
+
+SESSION_COOKIE = "tp_session"
+
+
+@dataclass
+class SessionStore:
+    """In-memory dashboard sessions: random ids → expiry. A restart logs everyone out (by design)."""
+
+    ttl_s: float
+    _sessions: dict[str, float] = field(default_factory=dict)
+
+    def create(self) -> str:
+        sid = secrets.token_urlsafe(32)
+        self._sessions[_digest(sid)] = time.monotonic() + self.ttl_s
+        return sid
+
+    def valid(self, sid: str) -> bool:
+        key = _digest(sid)
+        expiry = self._sessions.get(key)
+        if expiry is None:
+            return False
+        if expiry < time.monotonic():
+            del self._sessions[key]
+            return False
+        return True
+
+    def drop(self, sid: str) -> None:
+        self._sessions.pop(_digest(sid), None)
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def token_matches(presented: str, expected: str) -> bool:
+    return bool(expected) and hmac.compare_digest(presented.encode(), expected.encode())
+
+
+def require_admin(request: web.Request, admin_token: str, sessions: SessionStore | None = None) -> None:
+    """Raise 401 unless the request carries the admin bearer token or a valid dashboard session."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, presented = header.partition(" ")
+    if scheme.lower() == "bearer" and token_matches(presented.strip(), admin_token):
+        return
+    if sessions is not None:
+        sid = request.cookies.get(SESSION_COOKIE, "")
+        if sid and sessions.valid(sid):
+            return
+    raise ApiError(
+        401,
+        "unauthorized",
+        "admin endpoints need 'Authorization: Bearer <http.admin_token>'",
+        {"WWW-Authenticate": 'Bearer realm="ticketpilot"'},
+    )

@@ -1,0 +1,53 @@
+"""Operations endpoints: ``/healthz`` (alive), ``/readyz`` (able to serve), ``/metrics`` (Prometheus)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from ticketpilot.engine.migrate import pending_migrations
+from ticketpilot.http.context import SERVICES
+from ticketpilot.metrics import REGISTRY
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+@routes.get("/readyz")
+async def readyz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    checks: dict[str, Any] = {}
+    ready = True
+    try:
+        async with asyncio.timeout(2.0):
+            async with services.pool.acquire() as conn:
+                await conn.fetchval("SELECT 1")
+                pending = await pending_migrations(conn)
+        checks["database"] = {"ok": True}
+        checks["migrations"] = {"ok": not pending, "pending": [m.version for m in pending]}
+        ready = ready and not pending
+    except Exception as exc:  # any failure to reach the database means not ready
+        checks["database"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        checks["migrations"] = {"ok": False, "error": "database unreachable"}
+        ready = False
+    problems = services.registry.problems()
+    checks["playbooks"] = {
+        "ok": not problems,
+        "loaded": len(services.registry.loaded()),
+        "errors": [p.as_dict() for p in problems],
+    }
+    ready = ready and not problems
+    return web.json_response({"status": "ready" if ready else "not_ready", "checks": checks}, status=200 if ready else 503)
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(REGISTRY)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
