@@ -1,0 +1,30 @@
+# TicketPilot: one container behind a reverse proxy. PostgreSQL and Redis are external (see docker-compose.yml).
+FROM python:3.11-slim AS base
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+RUN groupadd --system ticketpilot && useradd --system --gid ticketpilot --home /app ticketpilot
+
+COPY pyproject.toml README.md ./
+COPY ticketpilot ./ticketpilot
+RUN pip install .
+
+COPY main.py config.toml ./
+COPY playbooks ./playbooks
+RUN chown -R ticketpilot:ticketpilot /app
+
+USER ticketpilot
+ENV TICKETPILOT_HTTP__HOST=0.0.0.0 \
+    TICKETPILOT_HTTP__PORT=8080 \
+    TICKETPILOT_LOGGING__FORMAT=json
+EXPOSE 8080
+
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD python -c "import sys,urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8080/readyz', timeout=2).status == 200 else 1)"
+
+ENTRYPOINT ["python", "main.py"]
+CMD ["serve"]
