@@ -51,6 +51,7 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         self.datadir.mkdir(parents=True, exist_ok=True)
+        pg_package: Any
         if sys.version_info < (3, 12):
             import pgserver as pg_package
         else:  # pragma: no cover - exercised on 3.12+ only

@@ -52,8 +52,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ApiError as exc:
         return error_response(exc.status, exc.code, exc.detail, exc.headers)
-    except web.HTTPRequestEntityTooLarge as exc:
-        return error_response(413, "payload_too_large", f"request body exceeds {exc.max_size} bytes")
+    except web.HTTPRequestEntityTooLarge:
+        limit = request.app._client_max_size
+        return error_response(413, "payload_too_large", f"request body exceeds the limit of {limit} bytes")
     except web.HTTPException as exc:
         if exc.status < 400:
             raise

@@ -1,0 +1,84 @@
+"""The sandbox twin of Entra ID: answers for any email address (see :mod:`.people`)."""
+
+from __future__ import annotations
+
+import secrets
+import string
+
+from ticketpilot.adapters.base import DirectoryUser, NotFound, PrivilegeCheck
+from ticketpilot.adapters.sandbox.credentials import IssuedCredentials
+from ticketpilot.adapters.sandbox.ledger import SandboxLedger
+from ticketpilot.adapters.sandbox.people import Behaviour, SandboxPeople, behaviour_of, user_id_of
+
+ADAPTER = "sandbox-directory"
+_TAP_ALPHABET = string.ascii_letters + string.digits
+_PASSWORD_ALPHABET = string.ascii_letters + string.digits + "#%*+=@"
+
+
+class SandboxDirectory:
+    """Deterministic fake users; TAPs and passwords are random, recorded in the ledger without their value."""
+
+    def __init__(self, people: SandboxPeople, ledger: SandboxLedger, issued: IssuedCredentials) -> None:
+        self._people = people
+        self._ledger = ledger
+        self._issued = issued
+
+    def __repr__(self) -> str:
+        return f"SandboxDirectory({self._people!r})"
+
+    async def resolve_user(self, *, azure_oid: str = "", email: str = "") -> DirectoryUser:
+        if azure_oid:
+            known = self._people.known(azure_oid)
+            if known is not None:
+                return known
+            # After a restart the id is unknown until the address is seen again; it derives from it.
+            if email and user_id_of(email) == azure_oid:
+                return self._people.user(email)
+            raise NotFound(ADAPTER, f"no user with object id {azure_oid}")
+        if not email or "@" not in email:
+            raise NotFound(ADAPTER, "no user for an empty or malformed address")
+        return self._people.user(email)
+
+    async def get_user(self, user_id: str) -> DirectoryUser:
+        user = self._people.known(user_id)
+        if user is None:
+            raise NotFound(ADAPTER, f"no user with object id {user_id}")
+        return user
+
+    async def get_manager(self, user_id: str) -> DirectoryUser | None:
+        return self._people.manager_of(await self.get_user(user_id))
+
+    async def check_privileged(self, user_id: str) -> PrivilegeCheck:
+        user = await self.get_user(user_id)
+        if behaviour_of(user.user_principal_name) is Behaviour.ADMIN:
+            return PrivilegeCheck(privileged=True, roles=("direct:Global Administrator",))
+        return PrivilegeCheck(privileged=False)
+
+    async def create_temporary_access_pass(
+        self, user_id: str, *, lifetime_minutes: int, one_time: bool, idempotency_key: str
+    ) -> str:
+        user = await self.get_user(user_id)
+        tap = "".join(secrets.choice(_TAP_ALPHABET) for _ in range(16))
+        self._issued.add(tap)
+        self._ledger.record(
+            "tap_issued",
+            user_id=user.id,
+            user_principal_name=user.user_principal_name,
+            lifetime_minutes=lifetime_minutes,
+            one_time=one_time,
+            idempotency_key=idempotency_key,
+        )
+        return tap
+
+    async def reset_password(self, user_id: str, *, force_change: bool, idempotency_key: str) -> str:
+        user = await self.get_user(user_id)
+        password = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(16))
+        self._issued.add(password)
+        self._ledger.record(
+            "password_reset",
+            user_id=user.id,
+            user_principal_name=user.user_principal_name,
+            force_change=force_change,
+            idempotency_key=idempotency_key,
+        )
+        return password

@@ -1,0 +1,200 @@
+"""Manager approval over the web and by SMS: the confirm page, its POST, and the Twilio webhooks.
+
+A GET on an approve/deny link only shows what is being approved, with a button that POSTs: link
+scanners and previewers issue GETs, so a GET never decides. Every decision goes through the approval
+desk (signature, expiry, single use). Twilio webhooks are checked against ``X-Twilio-Signature``
+computed over ``http.public_url`` + the path, as Twilio saw it (we may sit behind a reverse proxy).
+Handlers find the desk at ``request.app[SERVICES].extras["approvals"]``.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from uuid import UUID
+
+import structlog
+from aiohttp import web
+from multidict import MultiDict
+
+from ticketpilot.http.context import SERVICES
+from ticketpilot.http.errors import ApiError
+from ticketpilot.logging import mask_phone
+from ticketpilot.services.approval_records import ApprovalRejected, ApprovalRequest, DecisionOutcome
+from ticketpilot.services.approvals import ApprovalDesk
+
+log = structlog.get_logger(__name__)
+
+routes = web.RouteTableDef()
+
+TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
+_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+}
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#222}"
+    "dt{font-weight:600}dd{margin:0 0 .6rem}button{font-size:1rem;padding:.6rem 1.4rem;cursor:pointer}"
+    ".approve{background:#1a7f37;color:#fff;border:0}.deny{background:#b42318;color:#fff;border:0}"
+    ".muted{color:#666;font-size:.9rem}"
+)
+_REJECTED = {
+    "invalid": ("Link not valid", "This approval link is not valid. Use the buttons in the Teams card."),
+    "expired": ("Link expired", "This approval link has expired. The helpdesk will follow up on the ticket."),
+    "answered": ("Already answered", "This request has already been answered. Nothing was changed."),
+}
+
+
+def desk_of(request: web.Request) -> ApprovalDesk:
+    desk = request.app[SERVICES].extras.get("approvals")
+    if not isinstance(desk, ApprovalDesk):
+        raise ApiError(503, "approvals_unavailable", "the approval desk is not configured")
+    return desk
+
+
+def _page(title: str, body: str, status: int = 200) -> web.Response:
+    html = (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f'<meta name="robots" content="noindex"><title>{escape(title)} · TicketPilot</title>'
+        f"<style>{_STYLE}</style></head><body><h1>{escape(title)}</h1>{body}</body></html>"
+    )
+    return web.Response(text=html, status=status, content_type="text/html", headers=_HEADERS)
+
+
+def _rejected_page(exc: ApprovalRejected) -> web.Response:
+    title, text = _REJECTED[exc.reason]
+    return _page(title, f"<p>{escape(text)}</p>", status=403)
+
+
+def _request_id(request: web.Request) -> UUID:
+    try:
+        return UUID(request.match_info["request_id"])
+    except ValueError:
+        raise ApprovalRejected("invalid") from None
+
+
+def _confirm_page(approval: ApprovalRequest, token: str, decision: str) -> web.Response:
+    approve = decision == "approve"
+    what = (
+        f"If you approve, TicketPilot will {escape(approval.purpose)}."
+        if approve
+        else "If you deny, nothing changes on the account and the helpdesk will follow up on the ticket."
+    )
+    ticket = f"#{approval.ticket_id}" if approval.ticket_id is not None else "(unknown)"
+    body = (
+        f"<p>{escape(approval.requester_name)} asked the helpdesk for help. {what}</p>"
+        f"<dl><dt>Requester</dt><dd>{escape(approval.requester_name)} ({escape(approval.requester_upn)})</dd>"
+        f"<dt>Ticket</dt><dd>{escape(ticket)}</dd>"
+        f"<dt>Your answer</dt><dd>{'Approve' if approve else 'Deny'}</dd>"
+        f"<dt>Answer by</dt><dd>{approval.expires_at:%Y-%m-%d %H:%M} UTC</dd></dl>"
+        f'<form method="post" action="{escape(str(approval.id))}">'
+        f'<input type="hidden" name="t" value="{escape(token)}">'
+        f'<input type="hidden" name="d" value="{escape(decision)}">'
+        f'<button type="submit" class="{"approve" if approve else "deny"}">'
+        f"{'Confirm approval' if approve else 'Confirm denial'}</button></form>"
+        f'<p class="muted">Sent to {escape(approval.approver_email)}. Changed your mind? Close this page and '
+        f"use the other button in the Teams card. Nothing has been decided yet.</p>"
+    )
+    title = f"{'Approve' if approve else 'Deny'} the request of {approval.requester_name}?"
+    return _page(title, body)
+
+
+def _result_page(outcome: DecisionOutcome) -> web.Response:
+    if not outcome.delivered:
+        return _page(
+            "Answer recorded",
+            "<p>Your answer was recorded, but this request no longer waits for it (it may have timed out or "
+            "been cancelled). The helpdesk will follow up.</p>",
+        )
+    if outcome.decision == "approve":
+        return _page("Approved", "<p>Thank you. TicketPilot will now continue with the request.</p>")
+    return _page(
+        "Denied", "<p>Thank you. Nothing will change; the helpdesk will follow up on the ticket.</p>"
+    )
+
+
+@routes.get("/approvals/{request_id}")
+async def approval_page(request: web.Request) -> web.Response:
+    """Shows what is being approved, with a confirm button. Changes nothing."""
+    desk = desk_of(request)
+    token = request.query.get("t", "")
+    decision = request.query.get("d", "")
+    try:
+        approval = await desk.check_link(_request_id(request), token, decision)
+    except ApprovalRejected as exc:
+        return _rejected_page(exc)
+    return _confirm_page(approval, token, decision)
+
+
+@routes.post("/approvals/{request_id}")
+async def approval_confirm(request: web.Request) -> web.Response:
+    """The approver confirmed: verify the token, decide once, hand the answer to the engine."""
+    desk = desk_of(request)
+    form = await request.post()
+    token = form.get("t")
+    decision = form.get("d")
+    try:
+        request_id = _request_id(request)
+        if not isinstance(token, str) or not isinstance(decision, str):
+            raise ApprovalRejected("invalid", request_id)
+        outcome = await desk.decide_by_link(request_id, token, decision)
+    except ApprovalRejected as exc:
+        log.info("approval_link_rejected", reason=exc.reason, request_id=str(exc.request_id))
+        return _rejected_page(exc)
+    except Exception:
+        log.exception("approval_signal_failed")
+        return _page(
+            "Please try again", "<p>Your answer could not be recorded just now. Please try again.</p>", 503
+        )
+    return _result_page(outcome)
+
+
+async def _twilio_form(request: web.Request, desk: ApprovalDesk) -> MultiDict[str]:
+    """The POST params of a Twilio webhook whose signature is valid; else a 403 (nothing changes)."""
+    posted = await request.post()
+    params: MultiDict[str] = MultiDict((k, v) for k, v in posted.items() if isinstance(v, str))
+    url = f"{desk.public_url}{request.path_qs}"
+    signature = request.headers.get("X-Twilio-Signature", "")
+    settings_header = request.headers.get("X-Twilio-Webhooks-Signature-Settings", "")
+    if not desk.twilio_signature_valid(url, params, signature, settings_header):
+        log.warning("twilio_signature_invalid", path=request.path)
+        raise ApiError(403, "invalid_signature", "X-Twilio-Signature does not match this request")
+    return params
+
+
+def _twiml() -> web.Response:
+    return web.Response(text=TWIML_EMPTY, content_type="text/xml")
+
+
+@routes.post("/webhooks/twilio/sms_response")
+async def twilio_sms_response(request: web.Request) -> web.Response:
+    """An SMS reply ``YES <code>`` / ``NO <code>`` from an approver's phone on record."""
+    desk = desk_of(request)
+    params = await _twilio_form(request, desk)
+    sender = params.get("From", "")
+    outcome = await desk.decide_by_sms(sender, params.get("Body", ""))
+    if outcome is not None:
+        log.info("approval_sms_reply", decision=outcome.decision, request_id=str(outcome.request.id))
+    return _twiml()
+
+
+@routes.post("/webhooks/twilio/status")
+async def twilio_status(request: web.Request) -> web.Response:
+    """Delivery status callbacks: failures are logged as warnings (the step already succeeded on send)."""
+    desk = desk_of(request)
+    params = await _twilio_form(request, desk)
+    status = params.get("MessageStatus", params.get("SmsStatus", ""))
+    fields = {
+        "sid": params.get("MessageSid", ""),
+        "status": status,
+        "to": mask_phone(params.get("To", "")),
+        "error_code": params.get("ErrorCode", ""),
+    }
+    if status in ("failed", "undelivered"):
+        log.warning("sms_delivery_failed", **fields, error_message=params.get("ErrorMessage", ""))
+    else:
+        log.info("sms_delivery_status", **fields)
+    return _twiml()

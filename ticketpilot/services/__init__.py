@@ -1,0 +1,97 @@
+"""The step services playbooks name (DESIGN §4), behind the step interface of :mod:`ticketpilot.steps`.
+
+Wiring (``service.py``)::
+
+    sink = DeferredSignalSink()
+    desk = build_approval_desk(pool, settings, sink)
+    adapters = build_sandbox_adapters(settings, ledger, desk)      # or the live adapters
+    steps = build_step_services(adapters, step_deps_from_settings(settings, desk))
+    engine = Engine(..., steps)
+    sink.bind(engine.deliver_signal)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ticketpilot.adapters.base import AdapterSet
+from ticketpilot.config import Settings
+from ticketpilot.services.approval_records import ApprovalRejected, ApprovalRequest, DecisionOutcome
+from ticketpilot.services.approvals import SANDBOX_TWILIO_TOKEN, ApprovalDesk, build_approval_desk
+from ticketpilot.services.common import Clock, utcnow
+from ticketpilot.services.delivery import SmsDelivery
+from ticketpilot.services.executor import ResetPassword
+from ticketpilot.services.manager import ManagerApproval
+from ticketpilot.services.mfa import MfaVerification
+from ticketpilot.services.signals import DeferredSignalSink, SignalSink
+from ticketpilot.steps import StepService
+
+__all__ = [
+    "SANDBOX_TWILIO_TOKEN",
+    "ApprovalDesk",
+    "ApprovalRejected",
+    "ApprovalRequest",
+    "DecisionOutcome",
+    "DeferredSignalSink",
+    "ManagerApproval",
+    "MfaVerification",
+    "ResetPassword",
+    "SignalSink",
+    "SmsDelivery",
+    "StepDeps",
+    "build_approval_desk",
+    "build_step_services",
+    "step_deps_from_settings",
+]
+
+
+@dataclass(frozen=True)
+class StepDeps:
+    """What the step services need beside the adapters."""
+
+    approvals: ApprovalDesk
+    public_url: str
+    sms_fallback_after_s: float
+    """Manager approval: seconds after the step started before the SMS fallback."""
+    approval_ttl_s: float
+    manager_answer_timeout_s: float | None = None
+    """Give up on the manager this long after the step started (sandbox); None: wait for the step deadline."""
+    clock: Clock = utcnow
+
+
+def step_deps_from_settings(
+    settings: Settings, approvals: ApprovalDesk, *, clock: Clock = utcnow
+) -> StepDeps:
+    """Live: ``teams.sms_fallback_after_s``; sandbox: the short ``sandbox.manager_*`` delays."""
+    sandbox = settings.adapters.mode == "sandbox"
+    return StepDeps(
+        approvals=approvals,
+        public_url=settings.http.public_url,
+        sms_fallback_after_s=(
+            settings.sandbox.manager_sms_fallback_after_s if sandbox else settings.teams.sms_fallback_after_s
+        ),
+        approval_ttl_s=settings.teams.approval_ttl_s,
+        manager_answer_timeout_s=settings.sandbox.manager_timeout_s if sandbox else None,
+        clock=clock,
+    )
+
+
+def build_step_services(adapters: AdapterSet, deps: StepDeps) -> dict[str, StepService]:
+    """Every step service by the name playbooks use."""
+    services: list[StepService] = [
+        MfaVerification(adapters.directory, adapters.mfa),
+        ManagerApproval(
+            adapters.directory,
+            adapters.cards,
+            adapters.sms,
+            deps.approvals,
+            public_url=deps.public_url,
+            sms_fallback_after_s=deps.sms_fallback_after_s,
+            approval_ttl_s=deps.approval_ttl_s,
+            answer_timeout_s=deps.manager_answer_timeout_s,
+            clock=deps.clock,
+        ),
+        ResetPassword(adapters.directory),
+        SmsDelivery(adapters.directory, adapters.sms, public_url=deps.public_url),
+    ]
+    return {service.name: service for service in services}

@@ -1,0 +1,113 @@
+"""``executor.reset_password``: a Temporary Access Pass (default) or a password reset in Entra ID.
+
+The credential is returned in ``Succeeded.secrets`` only (memory; never outputs, logs or the database)
+and registered with the log redactor at once. Safe to re-run: a new TAP replaces the old one in Entra.
+The requester's privilege is checked again here — a role granted after the gate decided must not get
+an automated reset — and a failed check counts as privileged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import structlog
+
+from ticketpilot.adapters.base import AdapterError, Directory
+from ticketpilot.logging import register_secret
+from ticketpilot.services.common import RequesterUnresolved, failed_from_adapter, resolve_requester
+from ticketpilot.steps import Failed, StepCall, StepEvent, StepOutcome, Succeeded
+
+log = structlog.get_logger(__name__)
+
+TAP_MIN_MINUTES = 10
+TAP_MAX_MINUTES = 43_200
+"""Entra's bounds for a TAP's lifetime (10 minutes to 30 days)."""
+
+
+class InvalidParams(ValueError):
+    """The playbook's ``params`` for this step are not usable."""
+
+
+@dataclass(frozen=True)
+class ResetParams:
+    method: Literal["temporary_access_pass", "password"] = "temporary_access_pass"
+    lifetime_minutes: int = 60
+    one_time: bool = True
+
+    @classmethod
+    def parse(cls, params: Mapping[str, Any]) -> ResetParams:
+        unknown = set(params) - {"method", "lifetime_minutes", "one_time"}
+        if unknown:
+            raise InvalidParams(f"unknown params: {sorted(unknown)}")
+        method = params.get("method", "temporary_access_pass")
+        if method not in ("temporary_access_pass", "password"):
+            raise InvalidParams(f"method must be temporary_access_pass or password, not {method!r}")
+        lifetime = params.get("lifetime_minutes", 60)
+        if isinstance(lifetime, bool) or not isinstance(lifetime, int):
+            raise InvalidParams("lifetime_minutes must be a whole number of minutes")
+        if not TAP_MIN_MINUTES <= lifetime <= TAP_MAX_MINUTES:
+            raise InvalidParams(f"lifetime_minutes must be between {TAP_MIN_MINUTES} and {TAP_MAX_MINUTES}")
+        one_time = params.get("one_time", True)
+        if not isinstance(one_time, bool):
+            raise InvalidParams("one_time must be true or false")
+        return cls("password" if method == "password" else "temporary_access_pass", lifetime, one_time)
+
+
+class ResetPassword:
+    """The ``executor.reset_password`` step service."""
+
+    name = "executor.reset_password"
+    rerun_safe = True
+    requires_secrets: tuple[str, ...] = ()
+    produces_secrets: tuple[str, ...] = ("credential",)
+
+    def __init__(self, directory: Directory) -> None:
+        self._directory = directory
+
+    def __repr__(self) -> str:
+        return "ResetPassword()"
+
+    async def start(self, call: StepCall) -> StepOutcome:
+        try:
+            params = ResetParams.parse(call.params)
+        except InvalidParams as exc:
+            return Failed(f"invalid params: {exc}")
+        try:
+            requester = await resolve_requester(self._directory, call.context)
+            privilege = await self._directory.check_privileged(requester.id)
+        except RequesterUnresolved as exc:
+            return Failed(exc.reason)
+        except AdapterError as exc:
+            return failed_from_adapter("directory check failed (treated as privileged)", exc)
+        if privilege.privileged:
+            return Failed(f"requester holds a privileged role ({', '.join(privilege.roles) or 'unknown'})")
+        if not requester.account_enabled:
+            return Failed("requester's account is disabled")
+        try:
+            if params.method == "temporary_access_pass":
+                credential = await self._directory.create_temporary_access_pass(
+                    requester.id,
+                    lifetime_minutes=params.lifetime_minutes,
+                    one_time=params.one_time,
+                    idempotency_key=call.idempotency_key,
+                )
+            else:
+                credential = await self._directory.reset_password(
+                    requester.id, force_change=True, idempotency_key=call.idempotency_key
+                )
+        except AdapterError as exc:
+            return failed_from_adapter("creating the credential failed", exc)
+        register_secret(credential)
+        log.info("credential_issued", execution_id=str(call.execution_id), credential_kind=params.method)
+        outputs: dict[str, Any] = {"credential_kind": params.method}
+        if params.method == "temporary_access_pass":
+            outputs.update(lifetime_minutes=params.lifetime_minutes, one_time=params.one_time)
+        else:
+            outputs.update(force_change=True)
+        what = "Temporary Access Pass" if params.method == "temporary_access_pass" else "new password"
+        return Succeeded(outputs=outputs, secrets={"credential": credential}, summary=f"{what} issued")
+
+    async def resume(self, call: StepCall, event: StepEvent) -> StepOutcome:
+        return Failed("executor.reset_password does not wait for events")
