@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ticketpilot.http import ops
+from ticketpilot.http import approvals, ops, orchestration_api, playbooks_api, sandbox_api
 from ticketpilot.http.context import SERVICES
 from ticketpilot.http.errors import error_middleware
 from ticketpilot.service import Services
@@ -17,5 +17,6 @@ def build_app(services: Services) -> web.Application:
         client_max_size=services.settings.http.max_body_bytes,
     )
     app[SERVICES] = services
-    app.router.add_routes(ops.routes)
+    for module in (ops, playbooks_api, orchestration_api, approvals, sandbox_api):
+        app.router.add_routes(module.routes)
     return app
