@@ -1,0 +1,113 @@
+"""A Twilio REST fake for ``POST /2010-04-01/Accounts/{Sid}/Messages.json`` (and GET of one message).
+
+Checks HTTP Basic ``AccountSid:AuthToken`` itself and every request *and* response against Twilio's
+OpenAPI spec (``spec_errors``). Records each accepted message in ``messages``. Knobs: ``reject`` (a
+recipient → (status, Twilio error code, message)) and :meth:`FakeServer.fail_next`.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from typing import Any
+
+from aiohttp import web
+
+from fakes.server import FakeServer, RecordedRequest
+from fakes.specs import SpecValidator, twilio_spec
+
+
+def twilio_error(status: int, code: int, message: str) -> web.Response:
+    return web.json_response(
+        {
+            "code": code,
+            "message": message,
+            "more_info": f"https://www.twilio.com/docs/errors/{code}",
+            "status": status,
+        },
+        status=status,
+    )
+
+
+class TwilioFake(FakeServer):
+    name = "twilio"
+    validate_responses = True
+
+    def __init__(
+        self,
+        *,
+        account_sid: str = "AC" + "0123456789abcdef" * 2,
+        auth_token: str = "twilio-token",
+        spec: SpecValidator | bool | None = True,
+    ) -> None:
+        super().__init__(spec=twilio_spec() if spec is True else (spec or None))
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.messages: list[dict[str, Any]] = []
+        self.reject: dict[str, tuple[int, int, str]] = {}
+
+    def in_spec_scope(self, request: RecordedRequest) -> bool:
+        return request.path.startswith("/2010-04-01/")
+
+    def spec_error_response(self, request: RecordedRequest, errors: list[str]) -> web.StreamResponse:
+        return twilio_error(400, 21604, "; ".join(errors)[:500])
+
+    def setup_routes(self, app: web.Application) -> None:
+        app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._create)
+        app.router.add_get("/2010-04-01/Accounts/{sid}/Messages/{msid}.json", self._fetch)
+
+    def _authorized(self, request: web.Request) -> bool:
+        expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        return (
+            request.headers.get("Authorization") == f"Basic {expected}"
+            and request.match_info["sid"] == self.account_sid
+        )
+
+    def _resource(self, form: dict[str, str], sid: str) -> dict[str, Any]:
+        now = format_datetime(datetime.now(UTC), usegmt=True)
+        uri = f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json"
+        return {
+            "account_sid": self.account_sid,
+            "api_version": "2010-04-01",
+            "body": form.get("Body", ""),
+            "date_created": now,
+            "date_sent": None,
+            "date_updated": now,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": form.get("From"),
+            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "num_media": "0",
+            "num_segments": "1",
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": "accepted" if form.get("MessagingServiceSid") else "queued",
+            "subresource_uris": {"media": uri.replace(".json", "/Media.json")},
+            "to": form.get("To"),
+            "uri": uri,
+        }
+
+    async def _create(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return twilio_error(401, 20003, "Authenticate")
+        form = {k: str(v) for k, v in (await request.post()).items()}
+        if form.get("To") in self.reject:
+            status, code, message = self.reject[form["To"]]
+            return twilio_error(status, code, message)
+        if not form.get("From") and not form.get("MessagingServiceSid"):
+            return twilio_error(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required")
+        resource = self._resource(form, "SM" + secrets.token_hex(16))
+        self.messages.append({**form, "sid": resource["sid"]})
+        return web.json_response(resource, status=201)
+
+    async def _fetch(self, request: web.Request) -> web.Response:
+        if not self._authorized(request):
+            return twilio_error(401, 20003, "Authenticate")
+        for message in self.messages:
+            if message["sid"] == request.match_info["msid"]:
+                return web.json_response(self._resource(message, message["sid"]))
+        return twilio_error(404, 20404, "The requested resource was not found")

@@ -1,0 +1,120 @@
+"""SMS through the official Twilio SDK with its aiohttp-based async client (:class:`SmsSender`).
+
+The SDK has no base-URL option: ``client.api.base_url`` redirects it (sovereign regions, test fakes).
+The SDK's ``region``/``edge`` rewrite *any* host, and it reads them from ``TWILIO_REGION``/``TWILIO_EDGE``;
+both are forced to ``None`` so ``twilio.base_url`` alone decides where messages go (vendor-apis §7).
+A send is never retried here: a 5xx may still have sent the SMS, so the engine decides. The body can hold
+a credential and is never logged; numbers are masked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from typing import Any
+
+import aiohttp
+import structlog
+
+from ticketpilot.adapters.base import AdapterError, SmsReceipt
+from ticketpilot.config import TwilioConfig
+from ticketpilot.logging import mask_phone
+
+log = structlog.get_logger(__name__)
+
+ADAPTER = "twilio"
+DEFAULT_BASE_URL = "https://api.twilio.com"
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+_PHONE_IN_TEXT = re.compile(r"\+?\d[\d \-().]{7,}\d")
+_sdk_log = logging.getLogger("ticketpilot.adapters.twilio_sms.sdk")
+_sdk_log.setLevel(logging.WARNING)  # the SDK logs every request line at INFO
+
+
+def _mask_numbers(text: str) -> str:
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+
+
+class TwilioSmsSender:
+    """The live :class:`~ticketpilot.adapters.base.SmsSender`. The SDK client is made on first use, inside
+    the event loop, because its aiohttp session must be."""
+
+    def __init__(self, config: TwilioConfig, *, http_timeout_s: float = 15.0) -> None:
+        self._config = config
+        self._timeout_s = http_timeout_s
+        self._client: Any = None
+        self._http: Any = None
+
+    def __repr__(self) -> str:
+        return (
+            f"TwilioSmsSender(account_sid={self._config.account_sid!r}, base_url={self._config.base_url!r})"
+        )
+
+    def _twilio(self) -> Any:
+        if self._client is None:
+            from twilio.http.async_http_client import AsyncTwilioHttpClient
+            from twilio.rest import Client
+
+            self._http = AsyncTwilioHttpClient(timeout=self._timeout_s, logger=_sdk_log)
+            client = Client(
+                self._config.account_sid, self._config.auth_token.get_secret_value(), http_client=self._http
+            )
+            client.region = None
+            client.edge = None
+            base_url = self._config.base_url.rstrip("/")
+            if base_url != DEFAULT_BASE_URL:
+                client.api.base_url = base_url
+            self._client = client
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+        self._client = self._http = None
+
+    async def send(
+        self, to: str, body: str, *, idempotency_key: str, status_callback: str | None = None
+    ) -> SmsReceipt:
+        """Create the message; 429/5xx and transport failures are retryable, other refusals are not."""
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        if not _E164.fullmatch(to):
+            raise AdapterError(ADAPTER, f"recipient {mask_phone(to)} is not E.164: not sent", retryable=False)
+        kwargs: dict[str, Any] = {"to": to, "body": body}
+        if self._config.messaging_service_sid:
+            kwargs["messaging_service_sid"] = self._config.messaging_service_sid
+        else:
+            kwargs["from_"] = self._config.from_number
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                message = await self._twilio().messages.create_async(**kwargs)
+        except TwilioRestException as exc:
+            retryable = exc.status == 429 or exc.status >= 500
+            raise AdapterError(
+                ADAPTER,
+                f"message refused: HTTP {exc.status}, error {exc.code}: {_mask_numbers(str(exc.msg))[:200]}",
+                retryable=retryable,
+                status=exc.status,
+            ) from None
+        except TimeoutError:
+            raise AdapterError(
+                ADAPTER, f"send timed out after {self._timeout_s:g}s", retryable=True
+            ) from None
+        except aiohttp.ClientError as exc:
+            raise AdapterError(ADAPTER, f"connection failed ({type(exc).__name__})", retryable=True) from None
+        except TwilioException as exc:
+            raise AdapterError(ADAPTER, f"SDK error ({type(exc).__name__})", retryable=False) from None
+        log.info(
+            "twilio_sms_sent",
+            to=mask_phone(to),
+            sid=message.sid,
+            status=message.status,
+            idempotency_key=idempotency_key,
+        )
+        return SmsReceipt(
+            sid=str(message.sid),
+            status=str(message.status),
+            extra={"num_segments": message.num_segments, "error_code": message.error_code},
+        )
