@@ -331,3 +331,33 @@ async def test_link_ttl_shorter_than_the_step_deadline_is_honoured(flow: Flow, p
     _, waiting = await flow.open(timeout_s=7200.0)
     row = await flow.row(str(waiting.outputs["approval_request_id"]))
     assert row["expires_at"] == flow.h.clock() + timedelta(seconds=3600)
+
+
+async def test_teams_flow_action_decides_once_with_the_signed_token(flow: Flow) -> None:
+    call, waiting = await flow.open()
+    request_id = str(waiting.outputs["approval_request_id"])
+    _, query = _local(flow.cards.link("Approve"))
+    url = "/webhooks/teams/approval_action"
+    forged = await flow.client.post(
+        url, json={"request_id": request_id, "token": "x" * 40, "decision": "approve"}
+    )
+    assert forged.status == 403
+    assert (await forged.json())["error"] == "approval_rejected"
+    wrong = await flow.client.post(
+        url, json={"request_id": request_id, "token": query["t"], "decision": "deny"}
+    )
+    assert wrong.status == 403
+    assert flow.h.sink.calls == []
+
+    ok = await flow.client.post(
+        url, json={"request_id": request_id, "token": query["t"], "decision": "approve"}
+    )
+    assert ok.status == 200
+    assert (await ok.json())["decision"] == "approve"
+    replay = await flow.client.post(
+        url, json={"request_id": request_id, "token": query["t"], "decision": "approve"}
+    )
+    assert replay.status == 403
+    assert [(c.execution_id, c.kind) for c in flow.h.sink.calls] == [(call.execution_id, "approve")]
+    bad = await flow.client.post(url, data=b"not json")
+    assert bad.status == 400

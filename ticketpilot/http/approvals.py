@@ -17,7 +17,7 @@ from aiohttp import web
 from multidict import MultiDict
 
 from ticketpilot.http.context import SERVICES
-from ticketpilot.http.errors import ApiError
+from ticketpilot.http.errors import ApiError, read_json
 from ticketpilot.logging import mask_phone
 from ticketpilot.services.approval_records import ApprovalRejected, ApprovalRequest, DecisionOutcome
 from ticketpilot.services.approvals import ApprovalDesk
@@ -198,3 +198,30 @@ async def twilio_status(request: web.Request) -> web.Response:
     else:
         log.info("sms_delivery_status", **fields)
     return _twiml()
+
+
+@routes.post("/webhooks/teams/approval_action")
+async def teams_approval_action(request: web.Request) -> web.Response:
+    """An approval forwarded by a Teams-side flow (e.g. Power Automate "post card and wait for a response").
+
+    Body: ``{"request_id": ..., "token": ..., "decision": "approve"|"deny"}`` — the same single-use, signed,
+    expiring token as the card's links, so the flow needs no credential of its own and a forged or replayed
+    call changes nothing (403).
+    """
+    desk = desk_of(request)
+    payload = await read_json(request)
+    if not isinstance(payload, dict):
+        raise ApiError(400, "invalid_request", "expected a JSON object {request_id, token, decision}")
+    token, decision = payload.get("token"), payload.get("decision")
+    try:
+        request_id = UUID(str(payload.get("request_id", "")))
+    except ValueError:
+        raise ApiError(403, "approval_rejected", "invalid") from None
+    if not isinstance(token, str) or decision not in ("approve", "deny"):
+        raise ApiError(403, "approval_rejected", "invalid")
+    try:
+        outcome = await desk.decide_by_link(request_id, token, decision)
+    except ApprovalRejected as exc:
+        log.info("approval_action_rejected", reason=exc.reason, request_id=str(request_id))
+        raise ApiError(403, "approval_rejected", exc.reason) from None
+    return web.json_response({"decision": outcome.decision, "delivered": outcome.delivered})
