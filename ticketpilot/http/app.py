@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ticketpilot.http import approvals, ops, orchestration_api, playbooks_api, sandbox_api
+from ticketpilot.http import (
+    approvals,
+    dashboard,
+    openapi,
+    ops,
+    orchestration_api,
+    playbooks_api,
+    sandbox_api,
+)
 from ticketpilot.http.context import SERVICES
 from ticketpilot.http.errors import error_middleware
 from ticketpilot.service import Services
@@ -17,6 +25,6 @@ def build_app(services: Services) -> web.Application:
         client_max_size=services.settings.http.max_body_bytes,
     )
     app[SERVICES] = services
-    for module in (ops, playbooks_api, orchestration_api, approvals, sandbox_api):
+    for module in (ops, playbooks_api, orchestration_api, approvals, sandbox_api, dashboard, openapi):
         app.router.add_routes(module.routes)
     return app

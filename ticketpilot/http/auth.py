@@ -13,6 +13,8 @@ from aiohttp import web
 from ticketpilot.http.errors import ApiError
 
 SESSION_COOKIE = "tp_session"
+CSRF_HEADER = "X-TP-CSRF"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -21,6 +23,7 @@ class SessionStore:
 
     ttl_s: float
     _sessions: dict[str, float] = field(default_factory=dict)
+    _csrf_key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
     def create(self) -> str:
         sid = secrets.token_urlsafe(32)
@@ -40,6 +43,13 @@ class SessionStore:
     def drop(self, sid: str) -> None:
         self._sessions.pop(_digest(sid), None)
 
+    def csrf_token(self, sid: str) -> str:
+        """The token a cookie-authenticated change must carry in ``X-TP-CSRF`` (bound to the session)."""
+        return hmac.new(self._csrf_key, sid.encode(), hashlib.sha256).hexdigest()
+
+    def csrf_valid(self, sid: str, presented: str) -> bool:
+        return hmac.compare_digest(presented.encode(), self.csrf_token(sid).encode())
+
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
@@ -58,6 +68,13 @@ def require_admin(request: web.Request, admin_token: str, sessions: SessionStore
     if sessions is not None:
         sid = request.cookies.get(SESSION_COOKIE, "")
         if sid and sessions.valid(sid):
+            # A browser sends the cookie on cross-site requests too: changes need the session's CSRF token.
+            if request.method not in SAFE_METHODS and not sessions.csrf_valid(
+                sid, request.headers.get(CSRF_HEADER, "")
+            ):
+                raise ApiError(
+                    403, "csrf_failed", f"a change made with a dashboard session needs {CSRF_HEADER}"
+                )
             return
     raise ApiError(
         401,

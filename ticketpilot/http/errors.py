@@ -17,7 +17,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class ApiError(Exception):
     """An error answer with an HTTP status, a stable machine code and a human detail."""
 
-    def __init__(self, status: int, code: str, detail: Any = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, detail: Any = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(f"{status} {code}: {detail}")
         self.status = status
         self.code = code
@@ -28,7 +30,9 @@ class ApiError(Exception):
         return f"ApiError(status={self.status}, code={self.code!r}, detail={self.detail!r})"
 
 
-def error_response(status: int, code: str, detail: Any = None, headers: dict[str, str] | None = None) -> web.Response:
+def error_response(
+    status: int, code: str, detail: Any = None, headers: dict[str, str] | None = None
+) -> web.Response:
     return web.json_response({"error": code, "detail": detail}, status=status, headers=headers)
 
 

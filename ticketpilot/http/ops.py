@@ -44,7 +44,9 @@ async def readyz(request: web.Request) -> web.Response:
         "errors": [p.as_dict() for p in problems],
     }
     ready = ready and not problems
-    return web.json_response({"status": "ready" if ready else "not_ready", "checks": checks}, status=200 if ready else 503)
+    return web.json_response(
+        {"status": "ready" if ready else "not_ready", "checks": checks}, status=200 if ready else 503
+    )
 
 
 @routes.get("/metrics")

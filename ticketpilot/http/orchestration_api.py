@@ -134,7 +134,9 @@ async def retry_execution(request: web.Request) -> web.Response:
     if execution is None:
         raise ApiError(404, "no_execution", f"no execution {execution_id}")
     if execution["state"] not in ("ESCALATED", "FAILED"):
-        raise ApiError(409, "not_retryable", f"execution is {execution['state']}; only ESCALATED or FAILED retry")
+        raise ApiError(
+            409, "not_retryable", f"execution is {execution['state']}; only ESCALATED or FAILED retry"
+        )
     await services.engine.retry(execution_id)
     return web.json_response({"execution_id": str(execution_id), "retrying": True}, status=202)
 
@@ -148,7 +150,9 @@ async def _run_service(request: web.Request, service_name: str) -> web.Response:
     playbook, yaml_text = adhoc_playbook(service_name, hashlib.sha256(key.encode()).hexdigest()[:16])
     content_hash = await store_adhoc(services.pool, playbook, yaml_text)
     context = await requester_context(services, body.ticket_id)
-    execution_id, _created = await services.engine.start_execution(body.ticket_id, playbook, content_hash, context)
+    execution_id, _created = await services.engine.start_execution(
+        body.ticket_id, playbook, content_hash, context
+    )
     execution = await _wait(services, execution_id, body.wait_seconds)
     state = execution["state"]
     answer = {
