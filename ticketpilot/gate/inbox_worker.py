@@ -1,0 +1,270 @@
+"""The inbox worker: turns recorded webhook deliveries into gate decisions and cancellations.
+
+For each pending ``webhook_inbox`` row, oldest first:
+
+1. re-read the ticket from HaloPSA by id (nothing in the webhook body is trusted beyond the id) and
+   upsert it into ``tickets``;
+2. ``ticket_created``: unless the ticket is already closed, ``Gate.decide`` it (once per ticket: a
+   ticket already decided is not decided again);
+3. ``ticket_updated``: a ticket closed in HaloPSA (``hasbeenclosed``, or a status in
+   ``halopsa.status_closed_ids``) has its live executions cancelled with the reason
+   "ticket closed in HaloPSA". An update never starts a decision.
+
+Rows are claimed with ``FOR UPDATE SKIP LOCKED`` and a lease, so several workers or processes share the
+table and a crashed worker's rows come back after the lease. Rows of one ticket are handled in order.
+Failures back off exponentially (HaloPSA down, database hiccup); a refusal that cannot change (ticket
+not found, 4xx) or ``max_attempts`` failures mark the row ``failed`` with its error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from ticketpilot.adapters.base import AdapterError, Ticket
+from ticketpilot.config import HalopsaConfig
+from ticketpilot.gate.deliveries import TICKET_CREATED, TICKET_UPDATED
+from ticketpilot.gate.outbox import backoff_s
+from ticketpilot.gate.policy import utc_now
+
+log = structlog.get_logger(__name__)
+
+CLOSED_REASON = "ticket closed in HaloPSA"
+
+
+class TicketReader(Protocol):
+    async def get_ticket(self, ticket_id: int) -> Ticket: ...
+
+
+class TicketDecider(Protocol):
+    """The part of :class:`ticketpilot.gate.service.Gate` the worker uses."""
+
+    async def decide(self, ticket: Ticket, *, source: Any = "webhook") -> Any: ...
+
+
+class ExecutionCanceller(Protocol):
+    """The part of the engine the worker uses."""
+
+    async def cancel(self, execution_id: UUID, reason: str) -> Any: ...
+
+
+_CLAIM = """
+WITH claimable AS (
+    SELECT id FROM webhook_inbox
+     WHERE status = 'pending' AND next_attempt_at <= $1
+     ORDER BY id
+     LIMIT $2
+     FOR UPDATE SKIP LOCKED
+)
+UPDATE webhook_inbox w SET attempts = w.attempts + 1, next_attempt_at = $3
+  FROM claimable WHERE w.id = claimable.id
+RETURNING w.id, w.event, w.ticket_id, w.attempts
+"""
+
+_UPSERT_TICKET = """
+INSERT INTO tickets (ticket_id, summary, requester_email, requester_oid, status_id, closed, updated_at)
+VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7)
+ON CONFLICT (ticket_id) DO UPDATE SET
+    summary = EXCLUDED.summary, requester_email = EXCLUDED.requester_email,
+    requester_oid = EXCLUDED.requester_oid, status_id = EXCLUDED.status_id, closed = EXCLUDED.closed,
+    updated_at = EXCLUDED.updated_at
+"""
+
+
+class InboxWorker:
+    """Processes ``webhook_inbox`` rows. ``run()`` is the background loop; ``run_once()`` one round."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        tickets: TicketReader,
+        gate: TicketDecider,
+        engine: ExecutionCanceller,
+        halopsa: HalopsaConfig,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        rng: random.Random | None = None,
+        poll_s: float = 2.0,
+        batch_size: int = 32,
+        concurrency: int = 4,
+        lease_s: float = 300.0,
+        max_attempts: int = 10,
+        backoff_base_s: float = 5.0,
+        backoff_max_s: float = 900.0,
+    ) -> None:
+        self._pool = pool
+        self._tickets = tickets
+        self._gate = gate
+        self._engine = engine
+        self._closed_ids = frozenset(halopsa.status_closed_ids)
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._poll_s = poll_s
+        self._batch_size = batch_size
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._lease = timedelta(seconds=lease_s)
+        self._max_attempts = max_attempts
+        self._backoff_base_s = backoff_base_s
+        self._backoff_max_s = backoff_max_s
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """New rows were committed: process soon."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Process rows until cancelled; a failed round is logged and the loop carries on."""
+        while True:
+            try:
+                processed = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("inbox_round_failed")
+                processed = 0
+            if processed:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll_s)
+            self._wake.clear()
+
+    async def run_once(self) -> int:
+        """Claim due rows and process them (in order per ticket); returns how many were claimed."""
+        now = self._clock()
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(_CLAIM, now, self._batch_size, now + self._lease)
+        by_ticket: dict[int | None, list[Any]] = defaultdict(list)
+        for row in rows:
+            by_ticket[row["ticket_id"]].append(row)
+        results = await asyncio.gather(
+            *(self._process_ticket(group) for group in by_ticket.values()), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                log.warning("inbox_bookkeeping_failed", error=f"{type(result).__name__}: {result}")
+        return len(rows)
+
+    async def drain(self, max_rounds: int = 100) -> int:
+        """Run rounds until nothing due is left (tests, shutdown); returns how many rows were claimed."""
+        total = 0
+        for _ in range(max_rounds):
+            claimed = await self.run_once()
+            total += claimed
+            if not claimed:
+                break
+        return total
+
+    async def _process_ticket(self, rows: list[Any]) -> None:
+        async with self._semaphore:
+            for row in rows:
+                await self._process_row(row)
+
+    async def _process_row(self, row: Any) -> None:
+        row_id: int = row["id"]
+        attempts: int = row["attempts"]
+        ticket_id: int | None = row["ticket_id"]
+        try:
+            if ticket_id is None:
+                await self._finish(row_id, "ignored", "no ticket id")
+                return
+            outcome = await self.process(row["event"], ticket_id)
+        except asyncio.CancelledError:
+            raise
+        except AdapterError as exc:
+            if not exc.retryable:
+                await self._finish(row_id, "failed", repr(exc))
+                log.error("inbox_row_failed", row_id=row_id, ticket_id=ticket_id, error=repr(exc))
+                return
+            await self._retry_or_fail(row_id, ticket_id, attempts, repr(exc), exc.retry_after)
+            return
+        except Exception as exc:
+            log.warning("inbox_row_error", row_id=row_id, ticket_id=ticket_id, exc_info=True)
+            await self._retry_or_fail(row_id, ticket_id, attempts, f"{type(exc).__name__}: {exc}", None)
+            return
+        await self._finish(row_id, "done", None)
+        log.info(
+            "inbox_row_done", row_id=row_id, ticket_id=ticket_id, webhook_event=row["event"], outcome=outcome
+        )
+
+    async def process(self, event: str, ticket_id: int) -> str:
+        """Handle one delivery of ``event`` for ``ticket_id``; returns what was done, for the log."""
+        ticket = await self._tickets.get_ticket(ticket_id)
+        closed = ticket.closed or (ticket.status_id is not None and ticket.status_id in self._closed_ids)
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                _UPSERT_TICKET,
+                ticket.id,
+                ticket.summary[:1000],
+                ticket.user_email,
+                ticket.user_azure_oid,
+                ticket.status_id,
+                closed,
+                self._clock(),
+            )
+        if event == TICKET_CREATED:
+            if closed:
+                return "skipped: ticket already closed"
+            record = await self._gate.decide(ticket, source="webhook")
+            outcome = getattr(record, "outcome", None)
+            return f"decided: {getattr(outcome, 'value', outcome)}"
+        if event == TICKET_UPDATED and closed:
+            cancelled = await self.cancel_live_executions(ticket_id)
+            return f"closed: {cancelled} execution(s) cancelled"
+        return "updated"
+
+    async def cancel_live_executions(self, ticket_id: int) -> int:
+        """Cancel every running or waiting execution of ``ticket_id``; returns how many."""
+        async with self._pool.acquire() as conn:
+            ids = [
+                r["execution_id"]
+                for r in await conn.fetch(
+                    "SELECT execution_id FROM playbook_executions"
+                    " WHERE ticket_id = $1 AND state IN ('RUNNING', 'WAITING')",
+                    ticket_id,
+                )
+            ]
+        for execution_id in ids:
+            await self._engine.cancel(execution_id, CLOSED_REASON)
+            log.info("execution_cancel_requested", ticket_id=ticket_id, execution_id=str(execution_id))
+        return len(ids)
+
+    async def _retry_or_fail(
+        self, row_id: int, ticket_id: int | None, attempts: int, error: str, retry_after: float | None
+    ) -> None:
+        if attempts >= self._max_attempts:
+            log.error("inbox_row_failed", row_id=row_id, ticket_id=ticket_id, attempts=attempts, error=error)
+            await self._finish(row_id, "failed", error)
+            return
+        delay = backoff_s(
+            attempts,
+            base_s=self._backoff_base_s,
+            max_s=self._backoff_max_s,
+            rng=self._rng,
+            retry_after=retry_after,
+        )
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE webhook_inbox SET next_attempt_at = $2, last_error = $3 WHERE id = $1",
+                row_id,
+                self._clock() + timedelta(seconds=delay),
+                error[:1000],
+            )
+
+    async def _finish(self, row_id: int, status: str, error: str | None) -> None:
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE webhook_inbox SET status = $2, last_error = $3, processed_at = $4 WHERE id = $1",
+                row_id,
+                status,
+                error[:1000] if error else None,
+                self._clock(),
+            )

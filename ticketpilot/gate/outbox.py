@@ -1,0 +1,350 @@
+"""HaloPSA write-back through the outbox: rows committed with the change that causes them, delivered after.
+
+Writers (the gate, the engine) call :func:`enqueue` inside their own transaction; the
+:class:`OutboxWorker` delivers the rows to the :class:`~ticketpilot.adapters.base.TicketSystem`. A HaloPSA
+outage loses nothing: rows stay pending with exponential backoff until HaloPSA answers again.
+
+Row kinds and their ``payload`` (jsonb; ``outbox.ticket_id`` is the HaloPSA ticket id):
+
+``halopsa.fields``
+    ``{"custom_fields": {"automation_status": "automated", "playbook_id": "...", ...}, "status_id": 8}``
+    (``status_id`` optional) → ``update_ticket``. Custom fields are sent by name; the HaloPSA adapter maps
+    names to the instance's ids.
+``halopsa.note``
+    ``{"note": "text", "private": true}`` (``private`` defaults to true) → ``add_note``.
+``halopsa.resolve``
+    ``{"note": "text", "private": true, "status_id": 8}`` → the note (a default one if absent), then the
+    status (default ``halopsa.status_resolved_id``).
+``halopsa.escalate``
+    ``{"note": "text", "reason": "why", "private": true, "status_id": 5, "team": "L1"}`` → the note (or,
+    without one, a note naming ``reason``), then the status (default ``halopsa.status_escalated_id``; 0
+    leaves the status alone). ``team`` (default ``halopsa.escalation_team``) is named in the note:
+    ``TicketSystem.update_ticket`` cannot set a team.
+
+Two-part kinds record ``"note_delivered": true`` in the payload once the note is in, so a retry after a
+failed status change does not post the note twice. ``dedupe_key`` is unique: a transaction retried by
+its writer cannot queue the same write twice.
+
+Delivery: rows are claimed with ``FOR UPDATE SKIP LOCKED`` and a lease (``next_attempt_at`` pushed
+forward), so several workers or processes can share the table and a crashed worker's rows come back.
+Rows of one ticket are delivered in insertion order (only the oldest undelivered row of a ticket is
+claimable). Retryable failures (``AdapterError.retryable``, timeouts, connection errors) back off
+exponentially with jitter, honouring ``retry_after``; HaloPSA refusing a row (a non-retryable
+``AdapterError``) marks it ``failed_at`` and logs it, since repeating it cannot help.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import asyncpg
+import structlog
+
+from ticketpilot.adapters.base import AdapterError
+from ticketpilot.config import HalopsaConfig
+from ticketpilot.gate.policy import utc_now
+from ticketpilot.metrics import OUTBOX_BACKLOG
+
+log = structlog.get_logger(__name__)
+
+FIELDS = "halopsa.fields"
+NOTE = "halopsa.note"
+RESOLVE = "halopsa.resolve"
+ESCALATE = "halopsa.escalate"
+KINDS = frozenset({FIELDS, NOTE, RESOLVE, ESCALATE})
+
+
+class TicketWriter(Protocol):
+    """The part of :class:`ticketpilot.adapters.base.TicketSystem` the outbox delivers to."""
+
+    async def update_ticket(
+        self, ticket_id: int, *, custom_fields: dict[str, str] | None = None, status_id: int | None = None
+    ) -> None: ...
+
+    async def add_note(self, ticket_id: int, note: str, *, private: bool = True) -> None: ...
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """One write to HaloPSA, queued by :func:`enqueue`."""
+
+    kind: str
+    ticket_id: int
+    payload: dict[str, Any]
+    dedupe_key: str
+
+
+class PayloadError(Exception):
+    """A row whose payload cannot be delivered as written (a bug in its writer): it is marked failed."""
+
+    def __init__(self, row_id: int, problem: str) -> None:
+        super().__init__(f"outbox row {row_id}: {problem}")
+        self.row_id = row_id
+        self.problem = problem
+
+    def __repr__(self) -> str:
+        return f"PayloadError(row_id={self.row_id}, problem={self.problem!r})"
+
+
+async def enqueue(
+    conn: asyncpg.Connection, messages: Iterable[OutboxMessage], *, now: datetime | None = None
+) -> None:
+    """Queue ``messages`` in the caller's transaction. A repeated ``dedupe_key`` is silently skipped."""
+    rows = [(m.kind, m.ticket_id, json.dumps(m.payload), m.dedupe_key) for m in messages]
+    for kind, *_ in rows:
+        if kind not in KINDS:
+            raise ValueError(f"unknown outbox kind {kind!r}")
+    if not rows:
+        return
+    await conn.execute(
+        "INSERT INTO outbox (kind, ticket_id, payload, dedupe_key, next_attempt_at)"
+        " SELECT k, t, p::jsonb, d, $5"
+        " FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS u(k, t, p, d)"
+        " ON CONFLICT (dedupe_key) DO NOTHING",
+        [r[0] for r in rows],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+        [r[3] for r in rows],
+        now or utc_now(),
+    )
+
+
+def backoff_s(
+    attempts: int, *, base_s: float, max_s: float, rng: random.Random, retry_after: float | None
+) -> float:
+    """Exponential backoff with half jitter: attempt n waits in [d/2, d], d = min(max, base·2^(n-1))."""
+    delay: float = min(max_s, base_s * 2.0 ** max(0, attempts - 1))
+    jittered = delay / 2 + rng.uniform(0, delay / 2)
+    return max(jittered, retry_after or 0.0)
+
+
+_CLAIM = """
+WITH claimable AS (
+    SELECT o.id FROM outbox o
+     WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= $1
+       AND NOT EXISTS (SELECT 1 FROM outbox p
+                        WHERE p.ticket_id = o.ticket_id AND p.id < o.id
+                          AND p.delivered_at IS NULL AND p.failed_at IS NULL)
+     ORDER BY o.next_attempt_at, o.id
+     LIMIT $2
+     FOR UPDATE SKIP LOCKED
+)
+UPDATE outbox SET attempts = outbox.attempts + 1, next_attempt_at = $3
+  FROM claimable WHERE outbox.id = claimable.id
+RETURNING outbox.id, outbox.kind, outbox.ticket_id, outbox.payload, outbox.attempts
+"""
+
+
+class OutboxWorker:
+    """Delivers pending outbox rows to HaloPSA. ``run()`` is the background loop; ``run_once()`` one round."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        tickets: TicketWriter,
+        halopsa: HalopsaConfig,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        rng: random.Random | None = None,
+        poll_s: float = 2.0,
+        batch_size: int = 32,
+        concurrency: int = 8,
+        lease_s: float = 120.0,
+        backoff_base_s: float = 2.0,
+        backoff_max_s: float = 600.0,
+    ) -> None:
+        self._pool = pool
+        self._tickets = tickets
+        self._halopsa = halopsa
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._poll_s = poll_s
+        self._batch_size = batch_size
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._lease = timedelta(seconds=lease_s)
+        self._backoff_base_s = backoff_base_s
+        self._backoff_max_s = backoff_max_s
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Deliver soon: called by writers after they commit rows."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Deliver until cancelled. Errors of one round are logged and the loop carries on."""
+        while True:
+            try:
+                handled = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox_round_failed")
+                handled = 0
+            if handled:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll_s)
+            self._wake.clear()
+
+    async def run_once(self) -> int:
+        """Claim and try to deliver one batch of due rows; returns how many were claimed.
+
+        A claimed row is delivered, or rescheduled (backoff), or failed; claiming again at once only finds
+        rows that became due in the meantime (such as the next row of a ticket just delivered).
+        """
+        now = self._clock()
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(_CLAIM, now, self._batch_size, now + self._lease)
+        results = await asyncio.gather(*(self._deliver_row(row) for row in rows), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                # Recording the outcome failed (database unreachable): the lease brings the row back.
+                log.warning("outbox_bookkeeping_failed", error=f"{type(result).__name__}: {result}")
+        await self.update_backlog()
+        return len(rows)
+
+    async def drain(self, max_rounds: int = 100) -> int:
+        """Run rounds until nothing due is left (tests, shutdown); returns how many rows were handled."""
+        total = 0
+        for _ in range(max_rounds):
+            handled = await self.run_once()
+            total += handled
+            if not handled:
+                break
+        return total
+
+    async def update_backlog(self) -> int:
+        async with self._pool.acquire() as conn:
+            backlog: int = await conn.fetchval(
+                "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL"
+            )
+        OUTBOX_BACKLOG.set(backlog)
+        return backlog
+
+    async def _deliver_row(self, row: Any) -> bool:
+        row_id: int = row["id"]
+        attempts: int = row["attempts"]
+        async with self._semaphore:
+            try:
+                await self._deliver(row_id, row["kind"], row["ticket_id"], _json(row["payload"]))
+            except asyncio.CancelledError:
+                raise
+            except AdapterError as exc:
+                if exc.retryable:
+                    await self._retry_later(row_id, attempts, repr(exc), exc.retry_after)
+                else:
+                    await self._fail(row_id, row["kind"], row["ticket_id"], repr(exc))
+                return False
+            except PayloadError as exc:
+                await self._fail(row_id, row["kind"], row["ticket_id"], repr(exc))
+                return False
+            except Exception as exc:  # timeouts, connection errors, anything unforeseen: keep it, retry
+                log.warning("outbox_delivery_error", row_id=row_id, error=f"{type(exc).__name__}: {exc}")
+                await self._retry_later(row_id, attempts, f"{type(exc).__name__}: {exc}", None)
+                return False
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE outbox SET delivered_at = $2, last_error = NULL WHERE id = $1", row_id, self._clock()
+            )
+        return True
+
+    async def _deliver(self, row_id: int, kind: str, ticket_id: int | None, payload: Any) -> None:
+        if ticket_id is None or not isinstance(payload, dict):
+            raise PayloadError(row_id, "a row needs a ticket_id and an object payload")
+        if kind == FIELDS:
+            fields = payload.get("custom_fields") or {}
+            if not isinstance(fields, dict):
+                raise PayloadError(row_id, "custom_fields must be an object")
+            await self._tickets.update_ticket(
+                ticket_id,
+                custom_fields={str(k): str(v) for k, v in fields.items()} or None,
+                status_id=_status(row_id, payload.get("status_id")),
+            )
+        elif kind == NOTE:
+            await self._tickets.add_note(
+                ticket_id, _note(row_id, payload), private=bool(payload.get("private", True))
+            )
+        elif kind in (RESOLVE, ESCALATE):
+            await self._note_then_status(row_id, kind, ticket_id, payload)
+        else:
+            raise PayloadError(row_id, f"unknown kind {kind!r}")
+
+    async def _note_then_status(
+        self, row_id: int, kind: str, ticket_id: int, payload: dict[str, Any]
+    ) -> None:
+        if kind == RESOLVE:
+            status = _status(row_id, payload.get("status_id")) or self._halopsa.status_resolved_id
+            note = _note(row_id, payload, default="Resolved automatically by TicketPilot.")
+        else:
+            status = _status(row_id, payload.get("status_id")) or self._halopsa.status_escalated_id
+            team = str(payload.get("team") or self._halopsa.escalation_team or "")
+            reason = str(payload.get("reason") or "automation could not complete safely")
+            note = _note(row_id, payload, default=f"TicketPilot handed this ticket to an engineer: {reason}")
+            note += f"\n\nEscalated to team: {team}" if team else ""
+        if not payload.get("note_delivered"):
+            await self._tickets.add_note(ticket_id, note, private=bool(payload.get("private", True)))
+            async with self._pool.acquire() as conn:
+                await conn.execute(
+                    "UPDATE outbox SET payload = payload || jsonb_build_object('note_delivered', true)"
+                    " WHERE id = $1",
+                    row_id,
+                )
+        if status:
+            await self._tickets.update_ticket(ticket_id, status_id=status)
+
+    async def _retry_later(self, row_id: int, attempts: int, error: str, retry_after: float | None) -> None:
+        delay = backoff_s(
+            attempts,
+            base_s=self._backoff_base_s,
+            max_s=self._backoff_max_s,
+            rng=self._rng,
+            retry_after=retry_after,
+        )
+        log.info(
+            "outbox_delivery_retry", row_id=row_id, attempts=attempts, retry_in_s=round(delay, 1), error=error
+        )
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE outbox SET next_attempt_at = $2, last_error = $3 WHERE id = $1",
+                row_id,
+                self._clock() + timedelta(seconds=delay),
+                error[:1000],
+            )
+
+    async def _fail(self, row_id: int, kind: str, ticket_id: int | None, error: str) -> None:
+        log.error("outbox_delivery_refused", row_id=row_id, kind=kind, ticket_id=ticket_id, error=error)
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE outbox SET failed_at = $2, last_error = $3 WHERE id = $1",
+                row_id,
+                self._clock(),
+                error[:1000],
+            )
+
+
+def _note(row_id: int, payload: dict[str, Any], *, default: str = "") -> str:
+    note = payload.get("note")
+    if note is None and default:
+        return default
+    if not isinstance(note, str) or not note.strip():
+        raise PayloadError(row_id, "payload.note must be a non-empty string")
+    return note
+
+
+def _status(row_id: int, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PayloadError(row_id, "status_id must be an integer")
+    return value or None
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value

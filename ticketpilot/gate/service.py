@@ -1,0 +1,349 @@
+"""The gate as a service: ticket → classify → enrich → blockers → decision → write-back → execution.
+
+``Gate.decide`` reads as the data flow of DESIGN §1. The decision row and its HaloPSA write-back
+(outbox rows) are committed in one transaction *before* anything is started, so no ticket is automated
+unless its decision is stored first (invariant 1). A ticket is decided once from its webhook (a
+partial unique index on ``classification_results``); deciding it again returns the stored decision and,
+if that decision was ``automated`` and a crash came between the commit and the start, starts the
+execution (the engine's one-execution-per-ticket index makes that idempotent).
+
+The target of the automation is always the requester resolved from HaloPSA's data (``user_azure_oid``,
+else ``user_email``): the ticket text reaches the classifier only, never the execution context.
+
+``Gate.preview`` runs the same decision with no side effects at all (API, CLI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Literal, Protocol
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from ticketpilot.adapters.base import Ticket
+from ticketpilot.gate.classification import ClassificationError, Classifier, ClassifierResult, TicketText
+from ticketpilot.gate.decision import Decision, Outcome, decide
+from ticketpilot.gate.enrichment import RequesterResolver
+from ticketpilot.gate.facts import ClassifierFailure, PlaybookCandidate, PolicySnapshot, RequesterFacts
+from ticketpilot.gate.outbox import enqueue
+from ticketpilot.gate.policy import RuntimePolicy
+from ticketpilot.gate.record import DecisionRecord
+from ticketpilot.gate.writeback import decision_messages
+from ticketpilot.metrics import BLOCKERS, DECISIONS
+from ticketpilot.playbooks.model import Playbook
+
+log = structlog.get_logger(__name__)
+
+DecisionSource = Literal["webhook", "replay", "api"]
+"""``webhook``: once per ticket, full side effects. ``api``: full side effects, not once-guarded.
+``replay``: stored for evaluation only (an ``automated`` decision is stored as ``shadow``); no HaloPSA
+write-back, no execution, no breaker."""
+
+# Serialises decision transactions across processes, so the rate limit and cooldowns are exact.
+GATE_LOCK_KEY = 0x71C3E7_6A7E
+
+_SUBJECT_MAX = 2_000
+_BODY_MAX = 100_000
+
+
+class PlaybookSource(Protocol):
+    """The part of the playbook registry the gate uses."""
+
+    def for_sub_category(self, sub_category: str) -> Sequence[PlaybookCandidate]:
+        """The enabled playbooks triggered by ``sub_category``."""
+        ...
+
+    def loaded(self) -> Sequence[PlaybookCandidate]:
+        """Every playbook's active version, enabled or not (to tell "disabled" from "none")."""
+        ...
+
+    def active(self, playbook_id: str) -> PlaybookCandidate | None: ...
+
+
+class ExecutionStarter(Protocol):
+    """The part of the engine the gate uses."""
+
+    async def start_execution(
+        self, ticket_id: int, playbook: Playbook, content_hash: str, context: dict[str, Any]
+    ) -> tuple[UUID, bool]: ...
+
+
+class _AlreadyDecided(Exception):
+    """Control flow: another delivery or process stored this ticket's decision first."""
+
+
+class Gate:
+    """Classifier-first decisions for tickets (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        classifier: Classifier,
+        resolver: RequesterResolver,
+        registry: PlaybookSource,
+        policy: RuntimePolicy,
+        engine: ExecutionStarter,
+        taxonomy: Sequence[str],
+        outbox_wake: Callable[[], None] | None = None,
+        classify_timeout_s: float = 60.0,
+        perf_clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self._pool = pool
+        self._classifier = classifier
+        self._resolver = resolver
+        self._registry = registry
+        self._policy = policy
+        self._engine = engine
+        self._taxonomy = frozenset(taxonomy)
+        self._outbox_wake = outbox_wake
+        self._classify_timeout_s = classify_timeout_s
+        self._perf = perf_clock
+
+    async def decide(self, ticket: Ticket, *, source: DecisionSource = "webhook") -> DecisionRecord:
+        """Decide about ``ticket`` (as read from HaloPSA), store it, write it back, start the playbook."""
+        if source == "webhook":
+            existing = await self.stored_decision(ticket.id)
+            if existing is not None:
+                await self._ensure_execution(existing)
+                return existing
+        started = self._perf()
+        classified = await self._classify(ticket.summary, ticket.details, ticket.user_email)
+        requester = await self._resolver.resolve(email=ticket.user_email, azure_oid=ticket.user_azure_oid)
+        candidates = self._candidates(classified)
+        try:
+            record, decision = await self._store(
+                ticket.id, classified, requester, candidates, started, source
+            )
+        except _AlreadyDecided:
+            existing = await self.stored_decision(ticket.id)
+            assert existing is not None
+            await self._ensure_execution(existing)
+            return existing
+        log.info(
+            "ticket_decided",
+            ticket_id=ticket.id,
+            decision_id=record.decision_id,
+            outcome=record.outcome.value,
+            playbook=record.playbook_id,
+            blockers=[b.name.value for b in record.blockers],
+            source=source,
+        )
+        if source == "replay":
+            return record
+        DECISIONS.labels(record.outcome.value, record.playbook_id or "none").inc()
+        for blocker in record.blockers:
+            BLOCKERS.labels(blocker.name.value).inc()
+        if self._outbox_wake is not None:
+            self._outbox_wake()
+        if record.outcome is Outcome.AUTOMATED and decision.candidate is not None:
+            await self._start(record, decision.candidate)
+        return record
+
+    async def preview(
+        self, subject: str, body: str, user_email: str, ticket_id: int | None = None
+    ) -> DecisionRecord:
+        """The decision the gate would take, with no side effect: no row, no outbox, no execution."""
+        started = self._perf()
+        classified = await self._classify(subject, body, user_email)
+        requester = await self._resolver.resolve(email=user_email)
+        candidates = self._candidates(classified)
+        async with self._pool.acquire() as conn:
+            snapshot = await self._policy.snapshot(conn, requester, self._policy.now())
+        decision = decide(classified, requester, candidates, snapshot, taxonomy=self._taxonomy)
+        return self._record(ticket_id, classified, requester, decision, started, None)
+
+    async def stored_decision(self, ticket_id: int) -> DecisionRecord | None:
+        """The ticket's webhook decision, if it has been decided."""
+        async with self._pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT * FROM classification_results WHERE ticket_id = $1 AND source = 'webhook'", ticket_id
+            )
+        return DecisionRecord.from_row(row) if row is not None else None
+
+    # --- steps ---------------------------------------------------------------------------------------
+
+    async def _classify(self, subject: str, body: str, email: str) -> ClassifierResult | ClassifierFailure:
+        name, version = self._classifier.name, self._classifier.version
+        text = TicketText(subject=subject[:_SUBJECT_MAX], body=body[:_BODY_MAX], requester_email=email)
+        try:
+            async with asyncio.timeout(self._classify_timeout_s):
+                result = await self._classifier.classify(text)
+        except ClassificationError as exc:
+            return ClassifierFailure(exc.reason, exc.classifier or name, version, exc.detail)
+        except TimeoutError:
+            return ClassifierFailure(
+                "timeout", name, version, f"no answer within {self._classify_timeout_s:g}s"
+            )
+        except Exception as exc:
+            log.exception("classifier_failed", classifier=name)
+            return ClassifierFailure("error", name, version, type(exc).__name__)
+        if not isinstance(result, ClassifierResult):
+            return ClassifierFailure("invalid", name, version, "the classifier returned no ClassifierResult")
+        return result
+
+    def _candidates(self, classified: ClassifierResult | ClassifierFailure) -> Sequence[PlaybookCandidate]:
+        if isinstance(classified, ClassifierFailure):
+            return ()
+        sub_category = classified.classification.sub_category
+        candidates = list(self._registry.for_sub_category(sub_category))
+        if not candidates:  # only disabled ones, if any: the decision records them as playbook_disabled
+            candidates = [
+                c for c in self._registry.loaded() if sub_category in c.playbook.triggers.sub_categories
+            ]
+        return candidates
+
+    async def _store(
+        self,
+        ticket_id: int,
+        classified: ClassifierResult | ClassifierFailure,
+        requester: RequesterFacts,
+        candidates: Sequence[PlaybookCandidate],
+        started: float,
+        source: DecisionSource,
+    ) -> tuple[DecisionRecord, Decision]:
+        now = self._policy.now()
+        async with self._pool.acquire() as conn, conn.transaction():
+            # Its own statement: the reads below then see every decision committed before the lock.
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", GATE_LOCK_KEY)
+            snapshot: PolicySnapshot = await self._policy.snapshot(conn, requester, now)
+            decision = decide(classified, requester, candidates, snapshot, taxonomy=self._taxonomy)
+            if source == "replay" and decision.outcome is Outcome.AUTOMATED:
+                decision = Decision(Outcome.SHADOW, decision.candidate, decision.blockers)
+            elif decision.only_rate_limited:
+                until = await self._policy.open_breaker(conn, now)
+                log.warning("rate_limit_breaker_opened", ticket_id=ticket_id, open_until=until.isoformat())
+            record = self._record(ticket_id, classified, requester, decision, started, None)
+            decision_id = await conn.fetchval(_INSERT_DECISION, *_decision_row(record, source, now))
+            if decision_id is None:
+                raise _AlreadyDecided
+            record = _with_id(record, decision_id)
+            if source != "replay":
+                mode = decision.candidate.playbook.mode if decision.candidate is not None else None
+                await enqueue(conn, decision_messages(record, playbook_mode=mode), now=now)
+        return record, decision
+
+    def _record(
+        self,
+        ticket_id: int | None,
+        classified: ClassifierResult | ClassifierFailure,
+        requester: RequesterFacts,
+        decision: Decision,
+        started: float,
+        decision_id: int | None,
+    ) -> DecisionRecord:
+        candidate = decision.candidate
+        return DecisionRecord(
+            ticket_id=ticket_id,
+            outcome=decision.outcome,
+            playbook_id=candidate.playbook.id if candidate else None,
+            playbook_version=candidate.playbook.version if candidate else None,
+            playbook_hash=candidate.content_hash if candidate else None,
+            classification=classified.classification if isinstance(classified, ClassifierResult) else None,
+            classifier=classified.classifier,
+            classifier_version=classified.classifier_version,
+            blockers=decision.blockers,
+            requester=requester,
+            latency_ms=(self._perf() - started) * 1000,
+            decision_id=decision_id,
+        )
+
+    async def _start(self, record: DecisionRecord, candidate: PlaybookCandidate) -> UUID:
+        assert record.ticket_id is not None and record.decision_id is not None
+        context = execution_context(record)
+        execution_id, created = await self._engine.start_execution(
+            ticket_id=record.ticket_id,
+            playbook=candidate.playbook,
+            content_hash=candidate.content_hash,
+            context=context,
+        )
+        log.info(
+            "execution_started" if created else "execution_exists",
+            ticket_id=record.ticket_id,
+            execution_id=str(execution_id),
+            playbook=candidate.playbook.id,
+        )
+        return execution_id
+
+    async def _ensure_execution(self, record: DecisionRecord) -> None:
+        """After a crash between the decision commit and the start: start the decided execution."""
+        if record.outcome is not Outcome.AUTOMATED or record.playbook_id is None or record.ticket_id is None:
+            return
+        async with self._pool.acquire() as conn:
+            exists = await conn.fetchval(
+                "SELECT 1 FROM playbook_executions WHERE ticket_id = $1 AND playbook_id = $2",
+                record.ticket_id,
+                record.playbook_id,
+            )
+        if exists:
+            return
+        candidate = self._registry.active(record.playbook_id)
+        if candidate is None or candidate.content_hash != record.playbook_hash:
+            log.error(
+                "decided_execution_not_started",
+                ticket_id=record.ticket_id,
+                playbook=record.playbook_id,
+                reason="the decided playbook version is no longer active",
+            )
+            return
+        await self._start(record, candidate)
+
+
+def execution_context(record: DecisionRecord) -> dict[str, Any]:
+    """The engine's context: the requester resolved from HaloPSA, nothing from the ticket text."""
+    requester = record.requester
+    return {
+        "user_email": requester.context_email,
+        "user_id": requester.user_id,
+        "user_upn": requester.user_principal_name,
+        "ticket_id": record.ticket_id,
+        "decision_id": record.decision_id,
+    }
+
+
+_INSERT_DECISION = """
+INSERT INTO classification_results (
+    ticket_id, classifier, classifier_version, category, sub_category, confidence, reasoning, own_account,
+    risk_flags, playbook_id, playbook_hash, playbook_version, outcome, blockers, latency_ms, source,
+    requester_user_id, requester, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::text::jsonb, $10, $11, $12, $13, $14::text::jsonb, $15, $16,
+        $17, $18::text::jsonb, $19)
+ON CONFLICT (ticket_id) WHERE source = 'webhook' DO NOTHING
+RETURNING id
+"""
+
+
+def _decision_row(record: DecisionRecord, source: str, now: datetime) -> tuple[Any, ...]:
+    c = record.classification
+    return (
+        record.ticket_id,
+        record.classifier,
+        record.classifier_version,
+        c.category if c else None,
+        c.sub_category if c else None,
+        c.confidence if c else None,
+        c.reasoning if c else "",
+        c.own_account if c else None,
+        json.dumps([f.value for f in c.risk_flags] if c else []),
+        record.playbook_id,
+        record.playbook_hash,
+        record.playbook_version,
+        record.outcome.value,
+        json.dumps([b.as_dict() for b in record.blockers]),
+        record.latency_ms,
+        source,
+        record.requester.user_id,
+        json.dumps(record.requester.as_stored()),
+        now,
+    )
+
+
+def _with_id(record: DecisionRecord, decision_id: int) -> DecisionRecord:
+    return replace(record, decision_id=decision_id)
