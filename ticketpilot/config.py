@@ -206,6 +206,9 @@ class PolicyConfig(Section):
 
 
 class EngineConfig(Section):
+    owner_id: str = ""
+    """This process's lease owner name; empty: ``<hostname>:<http port>``, stable across restarts so a
+    restarted service resumes its own executions at once instead of waiting for their leases to expire."""
     lease_s: PositiveSeconds = 30.0
     lease_renew_every_s: PositiveSeconds = 10.0
     commit_batch_max: int = Field(256, gt=0)
@@ -292,16 +295,17 @@ class Settings(BaseSettings):
         ]
         for key, value in required:
             if not value:
-                raise ValueError(f"LIVE::{key}::required when adapters.mode = \"live\"")
+                raise ValueError(f'LIVE::{key}::required when adapters.mode = "live"')
         if not (
-            self.halopsa.webhook_password.get_secret_value() or self.halopsa.webhook_path_secret.get_secret_value()
+            self.halopsa.webhook_password.get_secret_value()
+            or self.halopsa.webhook_path_secret.get_secret_value()
         ):
             raise ValueError(
                 "LIVE::halopsa.webhook_password::a webhook credential (webhook_password or "
-                "webhook_path_secret) is required when adapters.mode = \"live\""
+                'webhook_path_secret) is required when adapters.mode = "live"'
             )
         if not self.http.admin_token.get_secret_value():
-            raise ValueError("LIVE::http.admin_token::required when adapters.mode = \"live\"")
+            raise ValueError('LIVE::http.admin_token::required when adapters.mode = "live"')
         return self
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,11 @@ import asyncpg
 import structlog
 from redis.asyncio import Redis
 
+from ticketpilot.adapters.base import AdapterSet
 from ticketpilot.config import Settings
 from ticketpilot.database import EmbeddedPostgres, connect, create_pool
 from ticketpilot.engine.migrate import migrate
+from ticketpilot.gate.classification import Classifier
 from ticketpilot.http.auth import SessionStore
 from ticketpilot.playbooks.registry import PlaybookRegistry
 
@@ -34,6 +37,10 @@ class Services:
     registry: PlaybookRegistry
     sessions: SessionStore
     redis: Redis | None = None
+    adapters: AdapterSet | None = None
+    engine: Any = None
+    gate: Any = None
+    intake: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
     _closers: list[Closer] = field(default_factory=list)
 
@@ -72,11 +79,11 @@ async def run_migrations(dsn: str) -> list[int]:
         await conn.close()
 
 
-async def connect_redis(url: str, timeout: float) -> Redis | None:
+async def connect_redis(url: str, socket_timeout_s: float) -> Redis | None:
     """A Redis client, or None when not configured. An unreachable Redis is logged, not fatal."""
     if not url:
         return None
-    client = Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+    client = Redis.from_url(url, socket_timeout=socket_timeout_s, socket_connect_timeout=socket_timeout_s)
     try:
         await client.ping()
     except Exception as exc:
@@ -84,8 +91,45 @@ async def connect_redis(url: str, timeout: float) -> Redis | None:
     return client
 
 
+def spawn(services: Services, coro: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
+    """Run a background loop for the service's lifetime; it is cancelled (and awaited) on close."""
+    task = asyncio.create_task(coro, name=name)
+
+    async def cancel() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    services.on_close(cancel)
+    return task
+
+
+def engine_owner_id(settings: Settings) -> str | None:
+    """A stable owner name (see ``EngineConfig.owner_id``); None (random) when the port is not fixed."""
+    if settings.engine.owner_id:
+        return settings.engine.owner_id
+    if settings.http.port == 0:
+        return None
+    return f"{socket.gethostname()}:{settings.http.port}"
+
+
+def build_classifier(settings: Settings) -> Classifier:
+    """The LLM classifier when an API key is configured, else the offline model shipped with TicketPilot."""
+    if settings.llm.api_key.get_secret_value():
+        from ticketpilot.gate.llm import LlmClassifier
+
+        return LlmClassifier(settings.llm)
+    from ticketpilot.gate.offline import OfflineClassifier
+
+    return OfflineClassifier()
+
+
 async def start_services(settings: Settings, dsn: str) -> Services:
-    """Migrate, open the pool, load playbooks and start every background part."""
+    """Migrate, open the pool, load playbooks and start every part: adapters, engine, gate, workers.
+
+    The data flow of one ticket: webhook → inbox → worker re-reads the ticket from HaloPSA → gate
+    (classify, enrich, blockers, decision + outbox in one commit) → engine execution → outbox → HaloPSA.
+    """
     applied = await run_migrations(dsn)
     if applied:
         log.info("migrations_applied", versions=applied)
@@ -114,10 +158,92 @@ async def start_services(settings: Settings, dsn: str) -> Services:
             services.on_close(services.redis.aclose)
         await registry.start()
         services.on_close(registry.stop)
+        await _start_automation(services)
     except BaseException:
         await services.close()
         raise
     return services
+
+
+async def _start_automation(services: Services) -> None:
+    from ticketpilot.adapters.sandbox.tickets import SandboxTickets
+    from ticketpilot.engine import Engine
+    from ticketpilot.gate.dedupe import RedisDedupe
+    from ticketpilot.gate.enrichment import RequesterResolver
+    from ticketpilot.gate.inbox_worker import InboxWorker
+    from ticketpilot.gate.inbox_writer import InboxWriter
+    from ticketpilot.gate.intake import WebhookIntake
+    from ticketpilot.gate.outbox import OutboxWorker
+    from ticketpilot.gate.policy import RuntimePolicy
+    from ticketpilot.gate.service import Gate
+    from ticketpilot.services import (
+        DeferredSignalSink,
+        build_approval_desk,
+        build_step_services,
+        step_deps_from_settings,
+    )
+
+    settings, pool = services.settings, services.pool
+    sink = DeferredSignalSink()
+    desk = build_approval_desk(pool, settings, sink)
+    services.extras["approvals"] = desk
+    if settings.adapters.mode == "sandbox":
+        from ticketpilot.adapters.sandbox import SandboxLedger, build_sandbox_adapters
+
+        ledger = SandboxLedger()
+        services.extras["sandbox_ledger"] = ledger
+        adapters = build_sandbox_adapters(settings, ledger, desk)
+        services.on_close(adapters.extras["aclose"])
+    else:
+        from ticketpilot.adapters import live
+
+        adapters = live.build_live_adapters(settings)
+        services.on_close(lambda: live.close(adapters))
+    services.adapters = adapters
+
+    engine = Engine(
+        pool,
+        build_step_services(adapters, step_deps_from_settings(settings, desk)),
+        services.registry.get_version,
+        config=settings.engine,
+        owner_id=engine_owner_id(settings),
+    )
+    sink.bind(engine.deliver_signal)
+    services.engine = engine
+
+    classifier = build_classifier(settings)
+    aclose = getattr(classifier, "aclose", None)
+    if aclose is not None:
+        services.on_close(aclose)
+    outbox = OutboxWorker(pool, adapters.tickets, settings.halopsa, poll_s=settings.engine.outbox_poll_s)
+    gate = Gate(
+        pool=pool,
+        classifier=classifier,
+        resolver=RequesterResolver(adapters.directory, ttl_s=settings.entra.cache_ttl_s),
+        registry=services.registry,
+        policy=RuntimePolicy(settings.policy),
+        engine=engine,
+        taxonomy=settings.llm.taxonomy,
+        outbox_wake=outbox.wake,
+        classify_timeout_s=settings.llm.timeout_s * (settings.llm.max_retries + 1) + 5,
+    )
+    services.gate = gate
+    writer = InboxWriter(pool)
+    dedupe = RedisDedupe(services.redis, ttl_s=settings.redis.dedupe_ttl_s)
+    services.on_close(dedupe.close)
+    services.on_close(writer.stop)
+    sandbox_tickets = adapters.tickets if isinstance(adapters.tickets, SandboxTickets) else None
+    intake = WebhookIntake(writer, dedupe, sandbox_tickets=sandbox_tickets)
+    services.intake = intake
+    worker = InboxWorker(
+        pool, adapters.tickets, gate, engine, settings.halopsa, poll_s=settings.engine.inbox_poll_s
+    )
+    intake.set_listener(worker.wake)
+
+    await engine.start()
+    services.on_close(engine.stop)
+    spawn(services, outbox.run(), "outbox-worker")
+    spawn(services, worker.run(), "inbox-worker")
 
 
 async def serve(settings: Settings) -> None:

@@ -7,11 +7,13 @@ from aiohttp import web
 from ticketpilot.http import (
     approvals,
     dashboard,
+    gate_api,
     openapi,
     ops,
     orchestration_api,
     playbooks_api,
     sandbox_api,
+    webhooks,
 )
 from ticketpilot.http.context import SERVICES
 from ticketpilot.http.errors import error_middleware
@@ -25,6 +27,16 @@ def build_app(services: Services) -> web.Application:
         client_max_size=services.settings.http.max_body_bytes,
     )
     app[SERVICES] = services
-    for module in (ops, playbooks_api, orchestration_api, approvals, sandbox_api, dashboard, openapi):
+    for module in (
+        ops,
+        webhooks,
+        gate_api,
+        playbooks_api,
+        orchestration_api,
+        approvals,
+        sandbox_api,
+        dashboard,
+        openapi,
+    ):
         app.router.add_routes(module.routes)
     return app

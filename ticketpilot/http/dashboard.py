@@ -28,10 +28,9 @@ from aiohttp import web
 
 from ticketpilot.http import dashboard_decisions as dq
 from ticketpilot.http import dashboard_queries as q
-from ticketpilot.http.auth import SESSION_COOKIE
+from ticketpilot.http.auth import CSRF_HEADER, SESSION_COOKIE
 from ticketpilot.http.context import SERVICES
 from ticketpilot.http.dashboard_auth import (
-    CSRF_HEADER,
     VIA_SESSION,
     authenticate,
     dashboard_state,
