@@ -124,7 +124,7 @@ def build_classifier(settings: Settings) -> Classifier:
     return OfflineClassifier()
 
 
-async def start_services(settings: Settings, dsn: str) -> Services:
+async def start_services(settings: Settings, dsn: str, *, owner_id: str | None = None) -> Services:
     """Migrate, open the pool, load playbooks and start every part: adapters, engine, gate, workers.
 
     The data flow of one ticket: webhook → inbox → worker re-reads the ticket from HaloPSA → gate
@@ -158,14 +158,14 @@ async def start_services(settings: Settings, dsn: str) -> Services:
             services.on_close(services.redis.aclose)
         await registry.start()
         services.on_close(registry.stop)
-        await _start_automation(services)
+        await _start_automation(services, owner_id)
     except BaseException:
         await services.close()
         raise
     return services
 
 
-async def _start_automation(services: Services) -> None:
+async def _start_automation(services: Services, owner_id: str | None) -> None:
     from ticketpilot.adapters.sandbox.tickets import SandboxTickets
     from ticketpilot.engine import Engine
     from ticketpilot.gate.dedupe import RedisDedupe
@@ -206,7 +206,7 @@ async def _start_automation(services: Services) -> None:
         build_step_services(adapters, step_deps_from_settings(settings, desk)),
         services.registry.get_version,
         config=settings.engine,
-        owner_id=engine_owner_id(settings),
+        owner_id=owner_id or settings.engine.owner_id or None,
     )
     sink.bind(engine.deliver_signal)
     services.engine = engine
@@ -257,7 +257,7 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with database_url(settings) as dsn:
-        services = await start_services(settings, dsn)
+        services = await start_services(settings, dsn, owner_id=engine_owner_id(settings))
         try:
             runner = web.AppRunner(build_app(services), access_log=None, shutdown_timeout=5.0)
             await runner.setup()

@@ -133,7 +133,7 @@ async def approval_page(request: web.Request) -> web.Response:
 async def approval_confirm(request: web.Request) -> web.Response:
     """The approver confirmed: verify the token, decide once, hand the answer to the engine."""
     desk = desk_of(request)
-    form = await request.post()
+    form = await _posted_form(request)
     token = form.get("t")
     decision = form.get("d")
     try:
@@ -154,8 +154,7 @@ async def approval_confirm(request: web.Request) -> web.Response:
 
 async def _twilio_form(request: web.Request, desk: ApprovalDesk) -> MultiDict[str]:
     """The POST params of a Twilio webhook whose signature is valid; else a 403 (nothing changes)."""
-    posted = await request.post()
-    params: MultiDict[str] = MultiDict((k, v) for k, v in posted.items() if isinstance(v, str))
+    params = await _posted_form(request)
     url = f"{desk.public_url}{request.path_qs}"
     signature = request.headers.get("X-Twilio-Signature", "")
     settings_header = request.headers.get("X-Twilio-Webhooks-Signature-Settings", "")
@@ -163,6 +162,15 @@ async def _twilio_form(request: web.Request, desk: ApprovalDesk) -> MultiDict[st
         log.warning("twilio_signature_invalid", path=request.path)
         raise ApiError(403, "invalid_signature", "X-Twilio-Signature does not match this request")
     return params
+
+
+async def _posted_form(request: web.Request) -> MultiDict[str]:
+    """The urlencoded/multipart form fields as strings; a malformed body is the client's error (400)."""
+    try:
+        posted = await request.post()
+    except ValueError as exc:
+        raise ApiError(400, "invalid_form", f"request body is not a valid form: {exc}") from None
+    return MultiDict((k, v) for k, v in posted.items() if isinstance(v, str))
 
 
 def _twiml() -> web.Response:

@@ -108,6 +108,35 @@ def _webhook_paths() -> dict[str, Json]:
                 body=request_body(sch.ref(form), media="application/x-www-form-urlencoded"),
             )
         }
+    action_body = {
+        "type": "object",
+        "required": ["request_id", "token", "decision"],
+        "properties": {
+            "request_id": {"type": "string", "format": "uuid"},
+            "token": {"type": "string"},
+            "decision": {"type": "string", "enum": ["approve", "deny"]},
+        },
+    }
+    action_answer = {
+        "type": "object",
+        "required": ["decision", "delivered"],
+        "properties": {
+            "decision": {"type": "string", "enum": ["approve", "deny"]},
+            "delivered": {"type": "boolean"},
+        },
+    }
+    paths["/webhooks/teams/approval_action"] = {
+        "post": op(
+            "teams_approval_action",
+            "A manager's answer forwarded by a Teams-side flow (signed single-use token)",
+            "webhooks",
+            {**ok(action_answer), **errors(400, 403, 413, 503)},
+            security=[],
+            body=request_body(action_body),
+            description="The token from the card's approve/deny link authenticates the call; "
+            "forged, expired or replayed tokens get 403 and change nothing.",
+        )
+    }
     return paths
 
 

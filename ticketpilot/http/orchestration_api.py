@@ -25,7 +25,7 @@ TERMINAL = frozenset({"RESOLVED", "ESCALATED", "CANCELLED", "FAILED"})
 class ExecuteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ticket_id: int = Field(gt=0)
+    ticket_id: int = Field(gt=0, lt=2**63)
     playbook_id: str = Field(min_length=1, max_length=64)
     context: dict[str, Any] = Field(default_factory=dict)
 
@@ -33,7 +33,7 @@ class ExecuteRequest(BaseModel):
 class ServiceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    ticket_id: int = Field(gt=0)
+    ticket_id: int = Field(gt=0, lt=2**63)
     wait_seconds: float = Field(default=25.0, ge=0, le=60)
 
 
@@ -100,7 +100,9 @@ async def execution_for_ticket(request: web.Request) -> web.Response:
     try:
         ticket_id = int(request.match_info["ticket_id"])
     except ValueError:
-        raise ApiError(400, "invalid_ticket_id", "ticket id must be an integer") from None
+        ticket_id = 0
+    if not 0 < ticket_id < 2**63:
+        raise ApiError(400, "invalid_ticket_id", "ticket id must be a positive 64-bit integer")
     execution = await services.engine.get_execution_by_ticket(ticket_id)
     if execution is None:
         raise ApiError(404, "no_execution", f"no execution for ticket {ticket_id}")
@@ -118,8 +120,10 @@ def _execution_id(request: web.Request) -> UUID:
 async def cancel_execution(request: web.Request) -> web.Response:
     services = _admin(request)
     execution_id = _execution_id(request)
-    payload = await request.json() if request.can_read_body else {}
-    reason = str(payload.get("reason", "cancelled by an operator"))[:500] if isinstance(payload, dict) else ""
+    payload = await read_json(request) if request.can_read_body else {}
+    if not isinstance(payload, dict):
+        raise ApiError(400, "invalid_request", 'expected a JSON object like {"reason": "..."}')
+    reason = str(payload.get("reason", ""))[:500]
     if await services.engine.get_execution(execution_id) is None:
         raise ApiError(404, "no_execution", f"no execution {execution_id}")
     await services.engine.cancel(execution_id, reason or "cancelled by an operator")
