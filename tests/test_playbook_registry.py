@@ -20,7 +20,8 @@ from ticketpilot.playbooks.validate import PlaybookInvalid
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD_RESET = (ROOT / "playbooks" / "password_reset.yml").read_text(encoding="utf-8")
 MFA_RESET = (ROOT / "playbooks" / "mfa_reset.yml").read_text(encoding="utf-8")
-BROKEN = PASSWORD_RESET.replace("    timeout: 60s\n", "    timeout: 0s\n")  # line 42: not a positive duration
+BROKEN = PASSWORD_RESET.replace("    timeout: 60s\n", "    timeout: 0s\n")  # not a positive duration
+BROKEN_LINE = PASSWORD_RESET.splitlines().index("    timeout: 60s") + 1
 
 
 def load_errors_gauge() -> float | None:
@@ -161,7 +162,7 @@ async def test_switches_change_what_the_gate_sees(registry: PlaybookRegistry) ->
 async def test_api_versions_are_validated_stored_and_not_activated(registry: PlaybookRegistry) -> None:
     with pytest.raises(PlaybookInvalid) as caught:
         await registry.add_from_yaml(BROKEN)
-    assert [p.line for p in caught.value.problems] == [42]
+    assert [p.line for p in caught.value.problems] == [BROKEN_LINE]
     assert caught.value.problems[0].file == "<api>"
 
     with pytest.raises(PlaybookConflict):
@@ -189,7 +190,7 @@ async def test_a_broken_file_at_start_is_a_problem_and_not_loaded(pool: asyncpg.
     with capture_logs() as logs:
         await reg.start()
     try:
-        assert [(Path(p.file).name, p.line) for p in reg.problems()] == [("password_reset.yml", 42)]
+        assert [(Path(p.file).name, p.line) for p in reg.problems()] == [("password_reset.yml", BROKEN_LINE)]
         logged = [e for e in logs if e["event"] == "playbook_invalid"]
         assert [e["log_level"] for e in logged] == ["error"]
         assert logged[0]["problems"] == [str(reg.problems()[0])]
@@ -221,7 +222,7 @@ async def test_hot_reload_in_a_watched_folder(pool: asyncpg.Pool, folder: Path) 
         atomic_write(path, versioned(BROKEN, "1.2.0"))
         await eventually(lambda: bool(reg.problems()), "the broken file is reported")
         assert [(p.file, p.line, p.playbook_id) for p in reg.problems()] == [
-            (str(path), 42, "password_reset")
+            (str(path), BROKEN_LINE, "password_reset")
         ]
         assert reg.active("password_reset") == good
         assert reg.for_sub_category("PASSWORD_RESET") == [good]

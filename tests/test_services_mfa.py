@@ -36,7 +36,7 @@ async def test_denied_push_fails_without_retry() -> None:
 async def test_unanswered_push_times_out_and_fails_without_retry() -> None:
     h, service, call = _mfa("mfa-timeout.sam@contoso.example")
     outcome = await service.start(call)
-    assert outcome == Failed("no answer to MFA push", retryable=False)
+    assert outcome == Failed("no answer to MFA push", retryable=False, timed_out=True)
     assert h.sleep.waits == [h.settings.sandbox.mfa_timeout_s]
 
 

@@ -14,26 +14,51 @@ import structlog
 log = structlog.get_logger(__name__)
 
 
+def _without_nul(value: Any) -> Any:
+    """PostgreSQL text and jsonb cannot hold U+0000: replace it (attacker-supplied text may carry it)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(v) for v in value]
+    return value
+
+
+def encode_json(value: Any, **dumps_options: Any) -> str:
+    """The JSON text stored for a json/jsonb parameter (NUL characters replaced).
+
+    json.dumps always escapes U+0000 as ``\\u0000``, so a cheap substring test finds the rare value that
+    needs the slower cleaning pass.
+    """
+    text = json.dumps(value, **dumps_options)
+    if "\\u0000" in text:
+        text = json.dumps(_without_nul(value), **dumps_options)
+    return text
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for typename in ("json", "jsonb"):
-        await conn.set_type_codec(typename, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+        await conn.set_type_codec(typename, encoder=encode_json, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(dsn: str, *, min_size: int = 2, max_size: int = 10, timeout: float = 30.0) -> asyncpg.Pool:
+async def create_pool(
+    dsn: str, *, min_size: int = 2, max_size: int = 10, command_timeout_s: float = 30.0
+) -> asyncpg.Pool:
     """A pool whose connections decode json/jsonb to Python values."""
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
-        command_timeout=timeout,
+        command_timeout=command_timeout_s,
         init=_init_connection,
     )
     assert pool is not None
     return pool
 
 
-async def connect(dsn: str, *, timeout: float = 10.0) -> asyncpg.Connection:
-    conn = await asyncpg.connect(dsn, timeout=timeout)
+async def connect(dsn: str, *, connect_timeout_s: float = 10.0) -> asyncpg.Connection:
+    conn = await asyncpg.connect(dsn, timeout=connect_timeout_s)
     await _init_connection(conn)
     return conn
 

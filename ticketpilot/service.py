@@ -137,7 +137,7 @@ async def start_services(settings: Settings, dsn: str, *, owner_id: str | None =
         dsn,
         min_size=settings.database.pool_min,
         max_size=settings.database.pool_max,
-        timeout=settings.database.command_timeout_s,
+        command_timeout_s=settings.database.command_timeout_s,
     )
     registry = PlaybookRegistry(
         pool,

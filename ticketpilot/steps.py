@@ -74,6 +74,9 @@ class Failed:
     retry_after: float | None = None
     """Seconds the remote asked us to wait (``Retry-After``), honoured as the minimum backoff."""
     outputs: Mapping[str, Any] = field(default_factory=dict)
+    timed_out: bool = False
+    """Nobody answered (as opposed to a refusal): routed like a step timeout, to ``on_timeout`` if the step
+    has one. A denied MFA push and an unanswered one are different facts and may lead to different steps."""
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,7 @@ def _on_step_finished(
             now,
             env,
             tx,
-            kind="failure",
+            kind="timeout" if outcome.timed_out else "failure",
             error=outcome.error,
             retryable=outcome.retryable,
             retry_after=outcome.retry_after,

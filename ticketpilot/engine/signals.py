@@ -8,7 +8,6 @@ signals are read again whenever an execution is recovered or parks.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
@@ -16,6 +15,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
+from ticketpilot.database import encode_json
 from ticketpilot.engine.model import TERMINAL_STATES
 from ticketpilot.engine.store import loads
 
@@ -63,7 +63,7 @@ async def _deliver(
             execution_id,
             kind,
             dedupe_key,
-            json.dumps(dict(payload), default=str),
+            encode_json(dict(payload), default=str),
         )
         if signal_id is None:
             return False

@@ -17,6 +17,7 @@ from uuid import UUID
 
 import asyncpg
 
+from ticketpilot.database import encode_json
 from ticketpilot.engine.model import Checkpoint, ExecutionState, Phase, Status
 
 EXECUTION_COLUMNS = (
@@ -131,7 +132,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def dumps(value: Any) -> str:
     """Compact JSON; datetimes as ISO 8601 (PostgreSQL reads them back as timestamptz), UUIDs as text."""
-    return json.dumps(value, separators=(",", ":"), default=_json_default)
+    return encode_json(value, separators=(",", ":"), default=_json_default)
 
 
 def loads(value: Any) -> Any:

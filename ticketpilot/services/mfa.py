@@ -51,7 +51,7 @@ class MfaVerification:
             )
         if result == "denied":
             return Failed("requester denied the MFA push")
-        return Failed("no answer to MFA push")
+        return Failed("no answer to MFA push", timed_out=True)
 
     async def resume(self, call: StepCall, event: StepEvent) -> StepOutcome:
         # start() never parks; an event here is a stray one (the engine should not send it).

@@ -27,7 +27,8 @@ class SandboxMfa:
     async def push(self, user_principal_name: str, *, context_id: str) -> MfaResult:
         behaviour = behaviour_of(user_principal_name)
         result: MfaResult
-        if behaviour is Behaviour.MFA_TIMEOUT:
+        # The manager behaviours only show if the push goes unanswered, so those requesters never answer it.
+        if behaviour in (Behaviour.MFA_TIMEOUT, Behaviour.MANAGER_DENY, Behaviour.MANAGER_SILENT):
             await self._sleep(self._config.mfa_timeout_s)
             result = "timeout"
         else:
