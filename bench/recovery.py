@@ -59,7 +59,7 @@ async def child_park(url: str, n: int) -> None:
             await engine.start_execution(ticket, playbook, digest, {"requester": f"user{ticket}@example.com"})
 
     await asyncio.gather(*(worker() for _ in range(200)))
-    while await pool.fetchval("SELECT count(*) FROM playbook_executions WHERE state = 'WAITING'") < n:  # noqa: ASYNC110
+    while await pool.fetchval("SELECT count(*) FROM playbook_executions WHERE state = 'WAITING'") < n:
         await asyncio.sleep(0.05)
     print("PARKED", flush=True)
     await asyncio.sleep(3600)  # until SIGKILL
@@ -70,7 +70,7 @@ async def child_recover(url: str, n: int, process_began: float) -> None:
     began = time.perf_counter()
     await engine.start()
     started = time.perf_counter()
-    while engine.live_executions < n or engine.timers_pending < n:  # noqa: ASYNC110
+    while engine.live_executions < n or engine.timers_pending < n:
         await asyncio.sleep(0.01)
     ready = time.perf_counter()
     rows = await pool.fetch("SELECT execution_id, deadline FROM playbook_executions")

@@ -62,9 +62,9 @@ async def park(url: str, n: int, concurrency: int = 200) -> tuple[Engine, Any]:
             await engine.start_execution(ticket, playbook, digest, {"requester": f"user{ticket}@example.com"})
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    while await pool.fetchval("SELECT count(*) FROM playbook_executions WHERE state = 'WAITING'") < n:  # noqa: ASYNC110
+    while await pool.fetchval("SELECT count(*) FROM playbook_executions WHERE state = 'WAITING'") < n:
         await asyncio.sleep(0.1)
-    while engine.timers_pending < n:  # noqa: ASYNC110
+    while engine.timers_pending < n:
         await asyncio.sleep(0.05)
     return engine, pool
 

@@ -269,7 +269,7 @@ class Engine:
         )
         return None if row is None else await describe_execution(self._pool, row)
 
-    async def wait_terminal(self, execution_id: UUID, timeout: float) -> dict[str, Any]:  # noqa: ASYNC109
+    async def wait_terminal(self, execution_id: UUID, timeout: float) -> dict[str, Any]:
         """Wait until the execution is terminal (whichever process runs it); TimeoutError otherwise."""
         async with asyncio.timeout(timeout):
             while True:
