@@ -9,7 +9,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import structlog
@@ -22,6 +22,10 @@ from ticketpilot.engine.migrate import migrate
 from ticketpilot.gate.classification import Classifier
 from ticketpilot.http.auth import SessionStore
 from ticketpilot.playbooks.registry import PlaybookRegistry
+
+if TYPE_CHECKING:
+    from ticketpilot.gate.service import ExecutionStarter, Gate
+    from ticketpilot.services.signals import SignalSink
 
 log = structlog.get_logger(__name__)
 
@@ -124,12 +128,8 @@ def build_classifier(settings: Settings) -> Classifier:
     return OfflineClassifier()
 
 
-async def start_services(settings: Settings, dsn: str, *, owner_id: str | None = None) -> Services:
-    """Migrate, open the pool, load playbooks and start every part: adapters, engine, gate, workers.
-
-    The data flow of one ticket: webhook → inbox → worker re-reads the ticket from HaloPSA → gate
-    (classify, enrich, blockers, decision + outbox in one commit) → engine execution → outbox → HaloPSA.
-    """
+async def open_services(settings: Settings, dsn: str, *, watch: bool | None = None) -> Services:
+    """Migrate, open the pool and Redis, load the playbooks: the parts every command needs."""
     applied = await run_migrations(dsn)
     if applied:
         log.info("migrations_applied", versions=applied)
@@ -142,7 +142,7 @@ async def start_services(settings: Settings, dsn: str, *, owner_id: str | None =
     registry = PlaybookRegistry(
         pool,
         Path(settings.playbooks.dir),
-        watch=settings.playbooks.watch,
+        watch=settings.playbooks.watch if watch is None else watch,
         debounce_ms=settings.playbooks.watch_debounce_ms,
     )
     services = Services(
@@ -158,6 +158,20 @@ async def start_services(settings: Settings, dsn: str, *, owner_id: str | None =
             services.on_close(services.redis.aclose)
         await registry.start()
         services.on_close(registry.stop)
+    except BaseException:
+        await services.close()
+        raise
+    return services
+
+
+async def start_services(settings: Settings, dsn: str, *, owner_id: str | None = None) -> Services:
+    """Every part of the running service: adapters, engine, gate, inbox and outbox workers.
+
+    The data flow of one ticket: webhook → inbox → worker re-reads the ticket from HaloPSA → gate
+    (classify, enrich, blockers, decision + outbox in one commit) → engine execution → outbox → HaloPSA.
+    """
+    services = await open_services(settings, dsn)
+    try:
         await _start_automation(services, owner_id)
     except BaseException:
         await services.close()
@@ -165,28 +179,14 @@ async def start_services(settings: Settings, dsn: str, *, owner_id: str | None =
     return services
 
 
-async def _start_automation(services: Services, owner_id: str | None) -> None:
-    from ticketpilot.adapters.sandbox.tickets import SandboxTickets
-    from ticketpilot.engine import Engine
-    from ticketpilot.gate.dedupe import RedisDedupe
-    from ticketpilot.gate.enrichment import RequesterResolver
-    from ticketpilot.gate.inbox_worker import InboxWorker
-    from ticketpilot.gate.inbox_writer import InboxWriter
-    from ticketpilot.gate.intake import WebhookIntake
-    from ticketpilot.gate.outbox import OutboxWorker
-    from ticketpilot.gate.policy import RuntimePolicy
-    from ticketpilot.gate.service import Gate
-    from ticketpilot.services import (
-        DeferredSignalSink,
-        build_approval_desk,
-        build_step_services,
-        step_deps_from_settings,
-    )
+def build_adapters(services: Services, sink: SignalSink) -> AdapterSet:
+    """The approval desk and the adapters (sandbox twins or live), stored on ``services``."""
+    from ticketpilot.services import build_approval_desk
 
-    settings, pool = services.settings, services.pool
-    sink = DeferredSignalSink()
-    desk = build_approval_desk(pool, settings, sink)
+    settings = services.settings
+    desk = build_approval_desk(services.pool, settings, sink)
     services.extras["approvals"] = desk
+    adapters: AdapterSet
     if settings.adapters.mode == "sandbox":
         from ticketpilot.adapters.sandbox import SandboxLedger, build_sandbox_adapters
 
@@ -198,12 +198,76 @@ async def _start_automation(services: Services, owner_id: str | None) -> None:
         from ticketpilot.adapters import live
 
         adapters = live.build_live_adapters(settings)
-        services.on_close(lambda: live.close(adapters))
+        live_adapters = adapters
+        services.on_close(lambda: live.close(live_adapters))
     services.adapters = adapters
+    return adapters
 
+
+def build_gate(services: Services, engine: ExecutionStarter, outbox_wake: Callable[[], None] | None) -> Gate:
+    """The classifier-first gate over the service's adapters, registry and policy."""
+    from ticketpilot.gate.enrichment import RequesterResolver
+    from ticketpilot.gate.policy import RuntimePolicy
+    from ticketpilot.gate.service import Gate
+
+    settings = services.settings
+    assert services.adapters is not None
+    classifier = build_classifier(settings)
+    aclose = getattr(classifier, "aclose", None)
+    if aclose is not None:
+        services.on_close(aclose)
+    gate = Gate(
+        pool=services.pool,
+        classifier=classifier,
+        resolver=RequesterResolver(services.adapters.directory, ttl_s=settings.entra.cache_ttl_s),
+        registry=services.registry,
+        policy=RuntimePolicy(settings.policy),
+        engine=engine,
+        taxonomy=settings.llm.taxonomy,
+        outbox_wake=outbox_wake,
+        classify_timeout_s=settings.llm.timeout_s * (settings.llm.max_retries + 1) + 5,
+    )
+    services.gate = gate
+    return gate
+
+
+async def open_gate(settings: Settings, dsn: str) -> Services:
+    """The gate alone (for the CLI): no engine, no workers. Automated decisions cannot start anything."""
+    from ticketpilot.services import DeferredSignalSink
+
+    services = await open_services(settings, dsn, watch=False)
+    try:
+        build_adapters(services, DeferredSignalSink())
+        build_gate(services, _NoEngine(), None)
+    except BaseException:
+        await services.close()
+        raise
+    return services
+
+
+class _NoEngine:
+    """The CLI's gate never starts an execution (preview and replay decide only)."""
+
+    async def start_execution(self, *args: Any, **kwargs: Any) -> tuple[Any, bool]:
+        raise RuntimeError("the command-line gate does not start executions")
+
+
+async def _start_automation(services: Services, owner_id: str | None) -> None:
+    from ticketpilot.adapters.sandbox.tickets import SandboxTickets
+    from ticketpilot.engine import Engine
+    from ticketpilot.gate.dedupe import RedisDedupe
+    from ticketpilot.gate.inbox_worker import InboxWorker
+    from ticketpilot.gate.inbox_writer import InboxWriter
+    from ticketpilot.gate.intake import WebhookIntake
+    from ticketpilot.gate.outbox import OutboxWorker
+    from ticketpilot.services import DeferredSignalSink, build_step_services, step_deps_from_settings
+
+    settings, pool = services.settings, services.pool
+    sink = DeferredSignalSink()
+    adapters = build_adapters(services, sink)
     engine = Engine(
         pool,
-        build_step_services(adapters, step_deps_from_settings(settings, desk)),
+        build_step_services(adapters, step_deps_from_settings(settings, services.extras["approvals"])),
         services.registry.get_version,
         config=settings.engine,
         owner_id=owner_id or settings.engine.owner_id or None,
@@ -211,23 +275,8 @@ async def _start_automation(services: Services, owner_id: str | None) -> None:
     sink.bind(engine.deliver_signal)
     services.engine = engine
 
-    classifier = build_classifier(settings)
-    aclose = getattr(classifier, "aclose", None)
-    if aclose is not None:
-        services.on_close(aclose)
     outbox = OutboxWorker(pool, adapters.tickets, settings.halopsa, poll_s=settings.engine.outbox_poll_s)
-    gate = Gate(
-        pool=pool,
-        classifier=classifier,
-        resolver=RequesterResolver(adapters.directory, ttl_s=settings.entra.cache_ttl_s),
-        registry=services.registry,
-        policy=RuntimePolicy(settings.policy),
-        engine=engine,
-        taxonomy=settings.llm.taxonomy,
-        outbox_wake=outbox.wake,
-        classify_timeout_s=settings.llm.timeout_s * (settings.llm.max_retries + 1) + 5,
-    )
-    services.gate = gate
+    gate = build_gate(services, engine, outbox.wake)
     writer = InboxWriter(pool)
     dedupe = RedisDedupe(services.redis, ttl_s=settings.redis.dedupe_ttl_s)
     services.on_close(dedupe.close)

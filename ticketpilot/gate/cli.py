@@ -1,0 +1,218 @@
+"""``main.py classify`` and ``main.py replay``: the gate from the command line.
+
+- ``classify --subject S --body B --email E`` prints the decision JSON of ``POST /api/v1/classify_ticket``
+  (no side effect).
+- ``classify --eval FILE [--json]`` evaluates the configured classifier and the gate's decision on a
+  labelled JSON Lines file; every requester is taken as an ordinary enabled, non-privileged user with a
+  phone on record, so the figures measure the classifier and the playbook thresholds.
+- ``replay --days N`` reads the last N days of tickets from HaloPSA and runs them through the gate in shadow
+  mode (nothing is written to HaloPSA, nothing is executed), ending in a readiness report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any, TextIO
+
+from ticketpilot.config import Settings
+from ticketpilot.gate.classification import Classification, ClassificationError, ClassifierResult, TicketText
+from ticketpilot.gate.decision import Outcome, decide
+from ticketpilot.gate.evaluation import JsonlError, evaluate, read_jsonl
+from ticketpilot.gate.facts import PolicySnapshot, RequesterFacts
+from ticketpilot.playbooks.loader import LoadedPlaybook, validate_path
+
+ORDINARY_REQUESTER = RequesterFacts(
+    email="requester@example.com",
+    user_id="00000000-0000-0000-0000-000000000001",
+    user_principal_name="requester@example.com",
+    enabled=True,
+    has_phone=True,
+    privileged=False,
+    manager_id="00000000-0000-0000-0000-000000000002",
+)
+
+
+async def run_classify(settings: Settings, args: argparse.Namespace) -> int:
+    if args.eval_file:
+        return await run_eval(settings, Path(args.eval_file), as_json=args.json)
+    if not (args.subject or args.body):
+        print("classify: give --subject/--body/--email, or --eval FILE", file=sys.stderr)
+        return 2
+    from ticketpilot.service import database_url, open_gate
+
+    async with database_url(settings) as dsn:
+        services = await open_gate(settings, dsn)
+        try:
+            record = await services.gate.preview(args.subject, args.body, args.email)
+        finally:
+            await services.close()
+    print(json.dumps(record.as_dict(), indent=2, default=str))
+    return 0
+
+
+async def run_eval(settings: Settings, path: Path, *, as_json: bool) -> int:
+    """Evaluate classifier + gate decision on ``path``; exit 2 on an unreadable file."""
+    from ticketpilot.service import build_classifier
+
+    try:
+        rows = read_jsonl(path)
+    except (OSError, JsonlError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    playbooks, problems = validate_path(Path(settings.playbooks.dir))
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    classifier = build_classifier(settings)
+    results = await _classify_all(classifier, rows)
+    try:
+        report = evaluate(
+            rows,
+            lambda ticket: _lookup(results, ticket),
+            lambda classification: gate_would_automate(
+                classification, playbooks, settings.llm.taxonomy, classifier.name, classifier.version
+            ),
+        )
+    finally:
+        aclose = getattr(classifier, "aclose", None)
+        if aclose is not None:
+            await aclose()
+    print(json.dumps(report.to_json(), indent=2) if as_json else report.render())
+    return 0
+
+
+def gate_would_automate(
+    classification: Classification,
+    playbooks: list[LoadedPlaybook],
+    taxonomy: tuple[str, ...],
+    classifier: str,
+    version: str,
+) -> bool:
+    """The gate's own decision for an ordinary requester with a clean policy state."""
+    result = ClassifierResult(
+        classification=classification, classifier=classifier, classifier_version=version
+    )
+    decision = decide(result, ORDINARY_REQUESTER, playbooks, PolicySnapshot(), taxonomy=taxonomy)
+    # A shadow playbook "would automate": evaluation measures the decision, not the rollout mode.
+    return decision.outcome in (Outcome.AUTOMATED, Outcome.SHADOW)
+
+
+def _key(ticket: TicketText) -> tuple[str, str, str]:
+    return (ticket.subject, ticket.body, ticket.requester_email)
+
+
+def _lookup(
+    results: dict[tuple[str, str, str], ClassifierResult | ClassificationError], ticket: TicketText
+) -> ClassifierResult:
+    found = results[_key(ticket)]
+    if isinstance(found, ClassificationError):
+        raise found
+    return found
+
+
+async def _classify_all(
+    classifier: Any, rows: list[dict[str, Any]], concurrency: int = 8
+) -> dict[tuple[str, str, str], ClassifierResult | ClassificationError]:
+    """Classify every row once (an LLM is called concurrently, within a bound)."""
+    limit = asyncio.Semaphore(concurrency)
+    results: dict[tuple[str, str, str], ClassifierResult | ClassificationError] = {}
+
+    async def one(row: dict[str, Any]) -> None:
+        ticket = TicketText(
+            subject=str(row.get("subject", ""))[:2_000],
+            body=str(row.get("body", ""))[:100_000],
+            requester_email=str(row.get("requester_email", "")),
+        )
+        async with limit:
+            try:
+                results[_key(ticket)] = await classifier.classify(ticket)
+            except ClassificationError as exc:
+                results[_key(ticket)] = exc
+
+    await asyncio.gather(*(one(r) for r in rows))
+    return results
+
+
+async def run_replay(settings: Settings, args: argparse.Namespace) -> int:
+    """Shadow-run the last ``--days`` of HaloPSA tickets through the gate and print a readiness report."""
+    from ticketpilot.service import database_url, open_gate
+
+    if args.days <= 0:
+        print("replay: --days must be a positive number of days", file=sys.stderr)
+        return 2
+    async with database_url(settings) as dsn:
+        services = await open_gate(settings, dsn)
+        try:
+            records = await replay(services, args.days, sys.stderr)
+        finally:
+            await services.close()
+    print(readiness_report(records, args.days))
+    return 0
+
+
+async def replay(services: Any, days: int, out: TextIO) -> list[Any]:
+    """Every ticket of the last ``days`` through the gate with ``source="replay"`` (stored as shadow)."""
+    assert services.adapters is not None
+    tickets = await services.adapters.tickets.list_tickets_since(days)
+    records = []
+    progress = Progress(len(tickets), out)
+    for ticket in tickets:
+        records.append(await services.gate.decide(ticket, source="replay"))
+        progress.advance()
+    progress.done()
+    return records
+
+
+class Progress:
+    """A one-line text progress bar (redrawn in place on a terminal, a line per 10% elsewhere)."""
+
+    def __init__(self, total: int, out: TextIO, width: int = 30) -> None:
+        self.total, self.out, self.width, self.count = total, out, width, 0
+        self._tty = hasattr(out, "isatty") and out.isatty()
+        self._last_tenth = -1
+
+    def advance(self) -> None:
+        self.count += 1
+        share = self.count / self.total if self.total else 1.0
+        bar = "#" * int(share * self.width)
+        line = f"[{bar:<{self.width}}] {self.count}/{self.total} tickets"
+        if self._tty:
+            self.out.write("\r" + line)
+            self.out.flush()
+        elif int(share * 10) != self._last_tenth:
+            self._last_tenth = int(share * 10)
+            self.out.write(line + "\n")
+
+    def done(self) -> None:
+        if self._tty:
+            self.out.write("\n")
+        self.out.flush()
+
+
+def readiness_report(records: list[Any], days: int) -> str:
+    """How many tickets would have been automated, by playbook, and what blocked the rest."""
+    would = [r for r in records if r.outcome is Outcome.SHADOW and not r.blockers]
+    by_playbook = Counter(r.playbook_id for r in would)
+    candidates = Counter(r.playbook_id for r in records if r.playbook_id)
+    blockers = Counter(
+        b.name.value if hasattr(b.name, "value") else str(b.name) for r in records for b in r.blockers
+    )
+    total = len(records)
+    lines = [
+        f"Readiness report: {total} tickets from the last {days} days (shadow mode: nothing was changed)",
+        f"Would have been automated: {len(would)} of {total}"
+        + (f" ({100 * len(would) / total:.1f}%)" if total else ""),
+    ]
+    if candidates:
+        lines.append("By playbook (automated / matched):")
+        for playbook, matched in sorted(candidates.items()):
+            lines.append(f"  {playbook}: {by_playbook.get(playbook, 0)} / {matched}")
+    if blockers:
+        lines.append("Blockers (tickets can have several):")
+        for name, count in blockers.most_common():
+            lines.append(f"  {name}: {count}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Phrase material for ``make_examples``: invented, multilingual helpdesk wording (not read at runtime)."""
