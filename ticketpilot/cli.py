@@ -15,7 +15,9 @@ EXIT_CONFIG = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python main.py", description="TicketPilot: ticket automation for MSPs")
+    parser = argparse.ArgumentParser(
+        prog="python main.py", description="TicketPilot: ticket automation for MSPs"
+    )
     parser.add_argument("--config", help="configuration file (default: config.toml when present)")
     sub = parser.add_subparsers(dest="command", required=True)
 

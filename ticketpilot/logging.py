@@ -79,9 +79,7 @@ def _scrub(value: Any, depth: int = 0) -> Any:
     if isinstance(value, str):
         return _scrub_text(value)
     if isinstance(value, dict):
-        return {
-            k: (REDACTED if _is_secret_key(k) else _scrub(v, depth + 1)) for k, v in value.items()
-        }
+        return {k: (REDACTED if _is_secret_key(k) else _scrub(v, depth + 1)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return type(value)(_scrub(v, depth + 1) for v in value)
     if isinstance(value, BaseException):
@@ -103,7 +101,9 @@ def redact(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> 
     return event_dict
 
 
-def _scrub_rendered(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+def _scrub_rendered(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     # Exceptions are formatted after `redact` runs: scrub the rendered traceback too.
     exc = event_dict.get("exception")
     if isinstance(exc, str):

@@ -172,7 +172,9 @@ class SmsReceipt:
 
 
 class SmsSender(Protocol):
-    async def send(self, to: str, body: str, *, idempotency_key: str, status_callback: str | None = None) -> SmsReceipt:
+    async def send(
+        self, to: str, body: str, *, idempotency_key: str, status_callback: str | None = None
+    ) -> SmsReceipt:
         """Send ``body`` to ``to`` (E.164). The body may hold a secret: never log it."""
         ...
 
