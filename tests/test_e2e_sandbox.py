@@ -197,3 +197,26 @@ async def test_closing_the_ticket_cancels_a_waiting_execution(db_url: str, tmp_p
         execution = await svc.execution(ticket_id)
         assert execution["state"] == "CANCELLED"
         assert [s for s in _ledger(svc, "sms") if "[REDACTED]" in s["body"]] == []
+
+
+async def test_metrics_show_the_flow(db_url: str, tmp_path: Path) -> None:
+    async with running_service(db_url, tmp_path) as svc:
+        ticket_id = await _ticket(svc, "metrics.user@contoso.example")
+        await svc.execution(ticket_id)
+        await svc.drain_outbox(ticket_id)
+        resp = await svc.client.get("/metrics")
+        assert resp.status == 200
+        assert resp.headers["Content-Type"].startswith("text/plain")
+        text = await resp.text()
+        for needle in (
+            'ticketpilot_webhooks_received_total{event="ticket_created",source="halopsa"}',
+            'ticketpilot_decisions_total{outcome="automated",playbook="password_reset"}',
+            'ticketpilot_executions_finished_total{playbook="password_reset",state="RESOLVED"}',
+            'ticketpilot_step_duration_seconds_count{outcome="succeeded",service="delivery.sms"}',
+            "ticketpilot_checkpoint_batch_size_count",
+            "ticketpilot_outbox_backlog",
+            "ticketpilot_timers_pending",
+            "ticketpilot_executions_live",
+            "ticketpilot_playbook_load_errors 0.0",
+        ):
+            assert needle in text, needle

@@ -213,6 +213,10 @@ def build_gate(services: Services, engine: ExecutionStarter, outbox_wake: Callab
     settings = services.settings
     assert services.adapters is not None
     classifier = build_classifier(settings)
+    warm_up = getattr(classifier, "warm_up", None)
+    if warm_up is not None:
+        # Train the offline model now, off the event loop, rather than on the first ticket.
+        services.extras["classifier_warm_up"] = asyncio.get_running_loop().run_in_executor(None, warm_up)
     aclose = getattr(classifier, "aclose", None)
     if aclose is not None:
         services.on_close(aclose)

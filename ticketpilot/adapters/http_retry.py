@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +24,7 @@ import aiohttp
 from multidict import CIMultiDict
 
 from ticketpilot.adapters.base import AdapterError, NotFound
+from ticketpilot.metrics import EXTERNAL_ERRORS, EXTERNAL_LATENCY
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -120,6 +123,15 @@ def status_error(adapter: str, what: str, response: HttpResponse, detail: str = 
     )
 
 
+_DETAIL = re.compile(r"\s*\(.*\)\s*$")
+_ID_SEGMENT = re.compile(r"/[^/?\s]*[\d@][^/?\s]*")
+
+
+def operation_label(what: str) -> str:
+    """A low-cardinality metric label: ``GET /api/Tickets/4242`` → ``GET /api/Tickets/{id}``."""
+    return _ID_SEGMENT.sub("/{id}", _DETAIL.sub("", what))[:80]
+
+
 @dataclass
 class HttpClient:
     """One lazily created ``aiohttp.ClientSession`` per adapter, with timeouts and bounded retries.
@@ -160,17 +172,27 @@ class HttpClient:
         """One request, no retry. Transport failures become retryable :class:`AdapterError`s."""
         if timeout_s is not None:
             kwargs["timeout"] = aiohttp.ClientTimeout(total=timeout_s)
+        started = time.perf_counter()
         try:
             async with self.session().request(method, url, allow_redirects=False, **kwargs) as resp:
                 body = await resp.read()
-                return HttpResponse(resp.status, CIMultiDict(resp.headers), body)
+                response = HttpResponse(resp.status, CIMultiDict(resp.headers), body)
         except TimeoutError:
+            EXTERNAL_ERRORS.labels(self.adapter, "timeout").inc()
             limit = timeout_s if timeout_s is not None else self.timeout_s
             raise TransportTimeout(self.adapter, f"{what}: timed out after {limit:g}s") from None
         except aiohttp.ClientError as exc:
+            EXTERNAL_ERRORS.labels(self.adapter, "connection").inc()
             raise AdapterError(
                 self.adapter, f"{what}: connection failed ({type(exc).__name__})", retryable=True
             ) from None
+        finally:
+            EXTERNAL_LATENCY.labels(self.adapter, operation_label(what)).observe(
+                time.perf_counter() - started
+            )
+        if response.status >= 400:
+            EXTERNAL_ERRORS.labels(self.adapter, f"http_{response.status}").inc()
+        return response
 
     async def send(self, method: str, url: str, *, what: str, **kwargs: Any) -> HttpResponse:
         """Send with retries; returns the first non-retryable answer (2xx or a 4xx for the caller to map).

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from typing import Any
 
 import aiohttp
@@ -20,6 +21,7 @@ import structlog
 from ticketpilot.adapters.base import AdapterError, SmsReceipt
 from ticketpilot.config import TwilioConfig
 from ticketpilot.logging import mask_phone
+from ticketpilot.metrics import EXTERNAL_ERRORS, EXTERNAL_LATENCY
 
 log = structlog.get_logger(__name__)
 
@@ -87,10 +89,12 @@ class TwilioSmsSender:
             kwargs["from_"] = self._config.from_number
         if status_callback:
             kwargs["status_callback"] = status_callback
+        started = time.perf_counter()
         try:
             async with asyncio.timeout(self._timeout_s):
                 message = await self._twilio().messages.create_async(**kwargs)
         except TwilioRestException as exc:
+            EXTERNAL_ERRORS.labels(ADAPTER, f"http_{exc.status}").inc()
             retryable = exc.status == 429 or exc.status >= 500
             raise AdapterError(
                 ADAPTER,
@@ -99,13 +103,18 @@ class TwilioSmsSender:
                 status=exc.status,
             ) from None
         except TimeoutError:
+            EXTERNAL_ERRORS.labels(ADAPTER, "timeout").inc()
             raise AdapterError(
                 ADAPTER, f"send timed out after {self._timeout_s:g}s", retryable=True
             ) from None
         except aiohttp.ClientError as exc:
+            EXTERNAL_ERRORS.labels(ADAPTER, "connection").inc()
             raise AdapterError(ADAPTER, f"connection failed ({type(exc).__name__})", retryable=True) from None
         except TwilioException as exc:
+            EXTERNAL_ERRORS.labels(ADAPTER, "sdk").inc()
             raise AdapterError(ADAPTER, f"SDK error ({type(exc).__name__})", retryable=False) from None
+        finally:
+            EXTERNAL_LATENCY.labels(ADAPTER, "POST Messages").observe(time.perf_counter() - started)
         log.info(
             "twilio_sms_sent",
             to=mask_phone(to),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from functools import cache
 from typing import Any, Literal
 
@@ -26,6 +27,7 @@ from ticketpilot.gate.classification import (
     RiskFlag,
     TicketText,
 )
+from ticketpilot.metrics import EXTERNAL_ERRORS, EXTERNAL_LATENCY
 
 log = structlog.get_logger(__name__)
 
@@ -201,6 +203,7 @@ class LlmClassifier:
 
     async def _classify(self, ticket: TicketText) -> Classification:
         model = answer_model(self._taxonomy)
+        started = time.perf_counter()
         try:
             completion = await self._client.chat.completions.parse(
                 model=self._config.model,
@@ -211,6 +214,7 @@ class LlmClassifier:
                 response_format=model,
             )
         except openai.APITimeoutError:
+            EXTERNAL_ERRORS.labels(NAME, "timeout").inc()
             raise ClassificationError(
                 "llm_timeout", classifier=NAME, detail=f"no answer in {self._config.timeout_s:g}s"
             ) from None
@@ -221,10 +225,12 @@ class LlmClassifier:
                 "llm_invalid_output", classifier=NAME, detail="answer cut off (length)"
             ) from None
         except openai.APIStatusError as exc:
+            EXTERNAL_ERRORS.labels(NAME, f"http_{exc.status_code}").inc()
             raise ClassificationError(
                 "llm_error", classifier=NAME, detail=f"HTTP {exc.status_code}"
             ) from None
         except openai.OpenAIError as exc:
+            EXTERNAL_ERRORS.labels(NAME, "connection").inc()
             raise ClassificationError("llm_error", classifier=NAME, detail=type(exc).__name__) from None
         except ValidationError as exc:
             raise ClassificationError(
@@ -234,6 +240,8 @@ class LlmClassifier:
             raise ClassificationError(
                 "llm_invalid_output", classifier=NAME, detail=type(exc).__name__
             ) from None
+        finally:
+            EXTERNAL_LATENCY.labels(NAME, "chat.completions").observe(time.perf_counter() - started)
         if not completion.choices:
             raise ClassificationError("llm_invalid_output", classifier=NAME, detail="no choices")
         message = completion.choices[0].message
