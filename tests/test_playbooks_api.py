@@ -18,6 +18,13 @@ from ticketpilot.service import Services, start_services
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD_RESET = (ROOT / "playbooks" / "password_reset.yml").read_text(encoding="utf-8")
+
+
+def line_of(text: str, needle: str) -> int:
+    """The 1-based line of the first line of ``text`` that contains ``needle``."""
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
 MFA_RESET = (ROOT / "playbooks" / "mfa_reset.yml").read_text(encoding="utf-8")
 TOKEN = "t" * 32
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -145,16 +152,13 @@ async def test_wrong_types_are_422_with_every_problem(
 ) -> None:
     text = (
         PASSWORD_RESET.replace('version: "1.0.0"', 'version: "2.0.0"')
-        .replace("confidence_threshold: 0.80", "confidence_threshold: high")  # line 12
-        .replace("    timeout: 30m\n", "    timeout: [30m]\n")  # line 25
-        .replace("service: delivery.sms", "service: delivery.pigeon")  # line 41
+        .replace("confidence_threshold: 0.80", "confidence_threshold: high")
+        .replace("    timeout: 30m\n", "    timeout: [30m]\n")
+        .replace("service: delivery.sms", "service: delivery.pigeon")
     )
+    lines = [line_of(text, "confidence_threshold"), line_of(text, "[30m]"), line_of(text, "delivery.pigeon")]
     body = await _json(await client.post("/api/v1/playbooks", data=text, headers=YAML), 422)
-    assert [(p["line"], p["playbook_id"]) for p in body["detail"]] == [
-        (12, "password_reset"),
-        (25, "password_reset"),
-        (41, "password_reset"),
-    ]
+    assert [(p["line"], p["playbook_id"]) for p in body["detail"]] == [(n, "password_reset") for n in lines]
     assert "confidence_threshold" in body["detail"][0]["message"]
     assert "delivery.pigeon" in body["detail"][2]["message"]
 
@@ -235,9 +239,10 @@ async def test_readiness_is_503_while_a_playbook_file_is_broken(
     assert ready["checks"]["playbooks"] == {"ok": True, "loaded": 2, "errors": []}
 
     broken = folder / "password_reset.yml"
-    broken.write_text(PASSWORD_RESET.replace("    timeout: 60s\n", "    timeout: -60s\n"))  # line 42
+    text = PASSWORD_RESET.replace("    timeout: 60s\n", "    timeout: -60s\n")
+    broken.write_text(text)
     reloaded = await _json(await client.post("/api/v1/playbooks/reload", headers=AUTH), 200)
-    assert [e["line"] for e in reloaded["errors"]] == [42]
+    assert [e["line"] for e in reloaded["errors"]] == [line_of(text, "timeout: -60s")]
 
     body = await _json(await client.get("/readyz"), 503)
     check = body["checks"]["playbooks"]

@@ -27,10 +27,6 @@ from typing import Any
 
 import numpy as np
 from scipy import sparse
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import StratifiedKFold
-from sklearn.svm import LinearSVC
 
 from ...config import DEFAULT_TAXONOMY
 from ..classification import Classification, ClassificationError, ClassifierResult, RiskFlag, TicketText
@@ -150,6 +146,12 @@ class FittedModel:
     """
 
     def __init__(self, examples: Sequence[TrainingExample]) -> None:
+        # Imported here: scikit-learn is needed to train, not to import the classifier (fast service start).
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.model_selection import StratifiedKFold
+        from sklearn.svm import LinearSVC
+
         texts = [model_input(_view(e).model_text) for e in examples]
         words = TfidfVectorizer(lowercase=False, ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_df=0.9)
         chars = TfidfVectorizer(
