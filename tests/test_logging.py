@@ -81,3 +81,16 @@ def test_dates_and_ids_are_not_masked() -> None:
 def test_mask_phone_keeps_last_two_digits() -> None:
     assert mask_phone("+15551234567") == "+*********67"
     assert mask_phone("12") == "**"
+
+
+def test_uuids_are_not_mistaken_for_phone_numbers() -> None:
+    import uuid
+
+    out = io.StringIO()
+    configure_logging("INFO", "json", stream=out)
+    ids = ["b66d3d10-9235-4055-8649-31a8b15bccee", "12345678-1234-1234-1234-123456789012"]
+    ids += [str(uuid.uuid4()) for _ in range(2000)]
+    structlog.get_logger("t").info("ids", ids=ids, text=" ".join(ids))
+    (line,) = _log_lines(out)
+    assert line["ids"] == ids
+    assert line["text"] == " ".join(ids)

@@ -27,7 +27,9 @@ _SECRET_KEY = re.compile(
     re.IGNORECASE,
 )
 _SAFE_KEYS = frozenset({"token_type", "tokens_pending", "password_method", "credential_kind"})
-_PHONE = re.compile(r"(?<![\w+])\+?\d[\d \-().]{7,}\d(?!\w)")
+# Not inside a longer token: a hyphen or word character on either side means an id (a UUID's digit run),
+# not a phone number.
+_PHONE = re.compile(r"(?<![\w+\-])\+?\d[\d \-().]{7,}\d(?![\w\-])")
 
 _live_secrets: set[str] = set()
 _live_lock = threading.Lock()
@@ -66,7 +68,7 @@ def _mask_match(match: re.Match[str]) -> str:
     candidate = match.group(0)
     digits = sum(c.isdigit() for c in candidate)
     # Dates and times (2026-11-28, 13:23:10) have fewer digits than any phone number in E.164 use.
-    if digits < 9 or re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", candidate):
+    if digits < 9 or re.fullmatch(r"\d{4}-\d{2}-\d{2}.*|\d{8}(-\d{4}){3}-\d{12}", candidate):
         return candidate
     return mask_phone(candidate)
 

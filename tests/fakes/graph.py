@@ -131,6 +131,8 @@ class GraphFake(FakeServer):
         self.groups: dict[str, FakeGroup] = {}
         self.page_size = 100
         self.token_requests: list[dict[str, str]] = []
+        self.issued_taps: list[str] = []
+        """Every Temporary Access Pass value handed out, in order (a user's ``taps`` keeps only the last)."""
         self.emitted: list[tuple[str, dict[str, Any]]] = []
         self._tokens: set[str] = set()
         self._seq = itertools.count(1)
@@ -381,6 +383,7 @@ class GraphFake(FakeServer):
             "methodUsabilityReason": "EnabledByPolicy",
         }
         user.taps = [tap]  # a new TAP replaces a valid one
+        self.issued_taps.append(str(tap["temporaryAccessPass"]))
         return self._json("temporaryAccessPassAuthenticationMethod", tap, status=201)
 
     def _json(self, kind: str, obj: dict[str, Any], status: int = 200) -> web.Response:

@@ -2,8 +2,9 @@
 
 Every request and every success response is checked against OpenAI's OpenAPI spec, and the fake also
 insists that ``response_format`` is a *strict* ``json_schema`` (all properties required, no additional
-properties) — problems go to ``spec_errors``. Knobs: :meth:`answer_with`, :meth:`refuse`,
-:meth:`reply_raw`, ``delay_s`` (answer late), ``finish_reason``, and :meth:`FakeServer.fail_next`.
+properties) — problems go to ``spec_errors``. Knobs: :meth:`answer_with`, :meth:`answer_when` (a
+per-ticket script), :meth:`refuse`, :meth:`reply_raw`, ``delay_s`` (answer late), ``finish_reason``, and
+:meth:`FakeServer.fail_next`.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class OpenAiFake(FakeServer):
         self.finish_reason = "stop"
         self._content: str | None = json.dumps(DEFAULT_ANSWER)
         self._refusal: str | None = None
+        self._scripted: list[tuple[str, str]] = []
         self._seq = itertools.count(1)
 
     async def start(self) -> str:
@@ -69,6 +71,15 @@ class OpenAiFake(FakeServer):
 
     def answer_with(self, answer: dict[str, Any]) -> None:
         self._content, self._refusal = json.dumps(answer), None
+
+    def answer_when(self, marker: str, answer: dict[str, Any]) -> None:
+        """Answer ``answer`` to prompts whose messages contain ``marker`` (first match wins); others get
+        the default answer."""
+        self._scripted.append((marker, json.dumps(answer)))
+
+    def _content_for(self, messages: Any) -> str | None:
+        text = json.dumps(messages, ensure_ascii=False)
+        return next((content for marker, content in self._scripted if marker in text), self._content)
 
     def refuse(self, text: str = "I'm sorry, I can't help with that.") -> None:
         self._content, self._refusal = None, text
@@ -108,7 +119,7 @@ class OpenAiFake(FakeServer):
                     "index": 0,
                     "message": {
                         "role": "assistant",
-                        "content": self._content,
+                        "content": self._content_for(body.get("messages", [])),
                         "refusal": self._refusal,
                         "annotations": [],
                     },

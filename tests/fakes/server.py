@@ -133,6 +133,14 @@ class FakeServer:
             hdrs.setdefault("Content-Type", "application/json")
         self._failures.append(Failure(status, times, raw, hdrs, delay_s, method, path_contains))
 
+    def failures_left(self) -> int:
+        """How many scripted failures have not been served yet."""
+        return sum(f.times for f in self._failures)
+
+    def clear_failures(self) -> None:
+        """Forget every scripted failure still pending (an outage ends)."""
+        self._failures.clear()
+
     async def pause(self, seconds: float) -> None:
         """Sleep up to ``seconds``, cut short when the fake stops (so a hung call never blocks teardown)."""
         assert self._closing is not None
