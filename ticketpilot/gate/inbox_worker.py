@@ -19,7 +19,6 @@ not found, 4xx) or ``max_attempts`` failures mark the row ``failed`` with its er
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections import defaultdict
 from collections.abc import Callable
@@ -35,6 +34,7 @@ from ticketpilot.config import HalopsaConfig
 from ticketpilot.gate.deliveries import TICKET_CREATED, TICKET_UPDATED
 from ticketpilot.gate.outbox import backoff_s
 from ticketpilot.gate.policy import utc_now
+from ticketpilot.gate.polling import run_rounds
 
 log = structlog.get_logger(__name__)
 
@@ -123,19 +123,7 @@ class InboxWorker:
 
     async def run(self) -> None:
         """Process rows until cancelled; a failed round is logged and the loop carries on."""
-        while True:
-            try:
-                processed = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("inbox_round_failed")
-                processed = 0
-            if processed:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_s)
-            self._wake.clear()
+        await run_rounds(self.run_once, self._wake, self._poll_s, "inbox")
 
     async def run_once(self) -> int:
         """Claim due rows and process them (in order per ticket); returns how many were claimed."""

@@ -36,7 +36,6 @@ exponentially with jitter, honouring ``retry_after``; HaloPSA refusing a row (a 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
 from collections.abc import Callable, Iterable
@@ -50,6 +49,7 @@ import structlog
 from ticketpilot.adapters.base import AdapterError
 from ticketpilot.config import HalopsaConfig
 from ticketpilot.gate.policy import utc_now
+from ticketpilot.gate.polling import run_rounds
 from ticketpilot.metrics import OUTBOX_BACKLOG
 
 log = structlog.get_logger(__name__)
@@ -179,19 +179,7 @@ class OutboxWorker:
 
     async def run(self) -> None:
         """Deliver until cancelled. Errors of one round are logged and the loop carries on."""
-        while True:
-            try:
-                handled = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox_round_failed")
-                handled = 0
-            if handled:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._poll_s)
-            self._wake.clear()
+        await run_rounds(self.run_once, self._wake, self._poll_s, "outbox")
 
     async def run_once(self) -> int:
         """Claim and try to deliver one batch of due rows; returns how many were claimed.
