@@ -4,6 +4,7 @@ local ``redis-server`` if the machine has one), a fresh migrated database per te
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -89,38 +90,38 @@ def pg_template(pg_admin_url: str) -> Iterator[str]:
     asyncio.run(drop())
 
 
+@contextlib.asynccontextmanager
+async def _fresh_database(admin_url: str, prefix: str, template: str | None = None) -> AsyncIterator[str]:
+    """A new database (a copy of ``template`` if given), dropped on exit."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(admin_url)
+    try:
+        copy = f' TEMPLATE "{template}"' if template else ""
+        await conn.execute(f'CREATE DATABASE "{name}"{copy}')
+    finally:
+        await conn.close()
+    try:
+        yield _with_database(admin_url, name)
+    finally:
+        conn = await asyncpg.connect(admin_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
 @pytest.fixture
 async def db_url(pg_admin_url: str, pg_template: str) -> AsyncIterator[str]:
     """A fresh, migrated database for this test, dropped afterwards."""
-    name = f"tp_test_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(pg_admin_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
-    finally:
-        await conn.close()
-    yield _with_database(pg_admin_url, name)
-    conn = await asyncpg.connect(pg_admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    async with _fresh_database(pg_admin_url, "tp_test", pg_template) as url:
+        yield url
 
 
 @pytest.fixture
 async def empty_db_url(pg_admin_url: str) -> AsyncIterator[str]:
     """A fresh database with no schema at all (for migration tests)."""
-    name = f"tp_empty_{uuid.uuid4().hex[:12]}"
-    conn = await asyncpg.connect(pg_admin_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    yield _with_database(pg_admin_url, name)
-    conn = await asyncpg.connect(pg_admin_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    async with _fresh_database(pg_admin_url, "tp_empty") as url:
+        yield url
 
 
 @pytest.fixture
