@@ -32,6 +32,7 @@ FAST_SANDBOX = {
     "manager_approve_after_s": 0.2,
     "manager_sms_fallback_after_s": 0.5,
     "manager_timeout_s": 1.5,
+    "sms_report_after_s": 0.1,
 }
 
 

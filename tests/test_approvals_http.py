@@ -8,12 +8,12 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
@@ -29,8 +29,8 @@ from ticketpilot.http import approvals as approvals_http
 from ticketpilot.http.auth import SessionStore
 from ticketpilot.http.context import SERVICES
 from ticketpilot.http.errors import error_middleware
-from ticketpilot.services import SANDBOX_TWILIO_TOKEN, ManagerApproval, build_approval_desk
-from ticketpilot.steps import Waiting, Wake
+from ticketpilot.services import SANDBOX_TWILIO_TOKEN, ManagerApproval, SmsReports, build_approval_desk
+from ticketpilot.steps import Failed, Signal, Succeeded, Waiting, Wake
 
 SILENT = "manager-silent.al@contoso.example"
 SILENT_MANAGER = "manager.manager-silent.al@contoso.example"
@@ -83,7 +83,9 @@ async def flow(pool: asyncpg.Pool) -> AsyncIterator[Flow]:
     )  # fmt: skip
     app = web.Application(middlewares=[error_middleware])
     app[SERVICES] = SimpleNamespace(  # type: ignore[misc]
-        settings=h.settings, extras={"approvals": h.desk}, sessions=SessionStore(ttl_s=60)
+        settings=h.settings,
+        extras={"approvals": h.desk, "sms_reports": SmsReports(h.sink)},
+        sessions=SessionStore(ttl_s=60),
     )
     app.router.add_routes(approvals_http.routes)
     async with TestClient(TestServer(app)) as client:
@@ -311,6 +313,93 @@ async def test_status_callback_checks_the_signature_and_logs_failures_masked(flo
     assert event["error_code"] == "30003" and event["to"].endswith("67") and "1234567" not in event["to"]
     bad = await flow.client.post(path, data=params, headers={"X-Twilio-Signature": "x"})
     assert bad.status == 403
+    assert flow.h.sink.calls == []  # no step named in the URL (e.g. the manager's fallback SMS): logged only
+
+
+async def _texted(flow: Flow) -> tuple[Any, Waiting, str]:
+    """A credential texted by ``delivery.sms`` (attempt 2), parked on its report; returns the local
+    StatusCallback path (with its query) the message carries."""
+    h, execution_id = flow.h, uuid4()  # the recording sink stands in for the engine: no execution row
+    created = await h.steps["executor.reset_password"].start(make_call(execution_id, h.clock))
+    assert isinstance(created, Succeeded)
+    call = make_call(
+        execution_id,
+        h.clock,
+        step_id="deliver_sms",
+        attempt=2,
+        secrets=dict(created.secrets),
+    )
+    waiting = await h.steps["delivery.sms"].start(call)
+    assert isinstance(waiting, Waiting)
+    [sms] = h.ledger.entries("sms")
+    callback = str(sms.data["status_callback"])
+    assert callback.startswith(f"{PUBLIC}/webhooks/twilio/status?")
+    parked = replace(call, context={**call.context, "steps": {"deliver_sms": dict(waiting.outputs)}})
+    return parked, waiting, callback.removeprefix(PUBLIC)
+
+
+def _status(sid: str, status: str, error_code: str = "") -> dict[str, str]:
+    params = {
+        "AccountSid": "AC" + "0" * 32,
+        "MessageSid": sid,
+        "MessageStatus": status,
+        "SmsSid": sid,
+        "SmsStatus": status,
+        "From": "+15005550006",
+        "To": phone_of("jane.doe@contoso.example"),
+        "ApiVersion": "2010-04-01",
+    }
+    return {**params, "ErrorCode": error_code} if error_code else params
+
+
+async def test_an_undelivered_report_reaches_the_waiting_delivery_step_once(flow: Flow) -> None:
+    call, waiting, path = await _texted(flow)
+    sid = str(waiting.outputs["sid"])
+    for status in ("sent", "undelivered", "undelivered"):  # an intermediate status, then a duplicate
+        params = _status(sid, status, "30003" if status == "undelivered" else "")
+        resp = await flow.client.post(path, data=params, headers=_signed(path, params))
+        assert resp.status == 200 and "<Response/>" in await resp.text()
+    [first, duplicate] = flow.h.sink.calls
+    assert (first.execution_id, first.kind, first.dedupe_key) == (
+        call.execution_id,
+        "sms_status",
+        f"sms:{sid}:undelivered",
+    )
+    assert first.payload == {
+        "sid": sid,
+        "status": "undelivered",
+        "error_code": "30003",
+        "step_id": "deliver_sms",
+        "attempt": 2,
+    }
+    assert duplicate.dedupe_key == first.dedupe_key  # the engine ignores it (dedupe key)
+    outcome = await flow.h.steps["delivery.sms"].resume(call, Signal(first.kind, first.payload))
+    assert isinstance(outcome, Failed) and outcome.retryable
+    assert outcome.error == "SMS undelivered (error 30003)"
+
+
+async def test_a_status_callback_for_a_tampered_attempt_is_refused(flow: Flow) -> None:
+    call, waiting, path = await _texted(flow)
+    params = _status(str(waiting.outputs["sid"]), "failed", "30008")
+    signed = _signed(path, params)
+    for forged in (path.replace("a=2", "a=3"), path.replace(str(call.execution_id), str(uuid4()))):
+        assert forged != path
+        resp = await flow.client.post(forged, data=params, headers=signed)
+        assert resp.status == 403
+    assert flow.h.sink.calls == []
+
+
+async def test_a_report_nobody_can_take_is_still_answered_200(flow: Flow) -> None:
+    _, waiting, path = await _texted(flow)
+    params = _status(str(waiting.outputs["sid"]), "delivered")
+    flow.h.sink.fail_with = LookupError("no execution")  # e.g. a callback URL of another installation
+    with capture_logs() as logs:
+        assert (await flow.client.post(path, data=params, headers=_signed(path, params))).status == 200
+    assert [e["signalled"] for e in logs if e["event"] == "sms_delivery_report"] == [False]
+    flow.h.sink.fail_with = ConnectionError("database down")
+    with capture_logs() as logs:
+        assert (await flow.client.post(path, data=params, headers=_signed(path, params))).status == 200
+    assert [e["log_level"] for e in logs if e["event"] == "sms_report_signal_failed"] == ["error"]
 
 
 async def test_sandbox_mode_without_an_auth_token_uses_the_documented_sandbox_token(

@@ -4,7 +4,9 @@ The service runs in-process (``start_services`` + ``build_app``) on a real loopb
 ``http.public_url``; HaloPSA, Graph (HTTPS for msal), the MFA connector, Teams, Twilio and OpenAI are the
 loopback fakes of ``tests/fakes`` (spec-checked; any spec error fails the test). Tests act as the outside
 world does: HaloPSA posts webhooks with Basic auth, the manager opens the Teams card's link and confirms by
-POST, Twilio posts signed SMS replies. Playbooks are the shipped ones (copied), except where a test says.
+POST, Twilio posts signed SMS replies and signed delivery reports (``StatusCallback``: ``sent``, then
+``delivered`` unless a test scripts another outcome). Playbooks are the shipped ones (copied), except where
+a test says.
 Short waits come from configuration only: ``mfa.timeout_s = 1`` where the push goes unanswered,
 ``teams.sms_fallback_after_s = 1`` where the SMS fallback is exercised, outbox/inbox polls of 0.2 s.
 """
@@ -125,6 +127,12 @@ async def test_prd_3_1_mfa_approved_tap_texted_ticket_resolved(
     assert alice.user.taps[0]["isUsableOnce"] is True and alice.user.taps[0]["lifetimeInMinutes"] == 60
     (sms,) = fakes.twilio.messages
     assert sms["To"] == alice.phone and sms["From"] == "+15005550006" and tap in sms["Body"]
+    # Twilio reported the delivery (signed, to the attempt's StatusCallback) and the step waited for it.
+    assert [(c.params["MessageStatus"], c.answer) for c in fakes.twilio.callbacks] == [
+        ("sent", 200),
+        ("delivered", 200),
+    ]
+    assert "s=deliver_sms&a=1" in sms["StatusCallback"]
     assert fakes.teams.cards == []
     assert [(s, o) for s, _, o, _ in steps] == [
         ("verify_mfa", "success"),
@@ -410,3 +418,69 @@ async def test_twilio_failure_then_success(fakes: VendorFakes, service: ServiceF
     assert sms["To"] == alice.phone and fakes.graph.issued_taps[0] in sms["Body"]
     assert [(a, o) for s, a, o, _ in steps if s == "deliver_sms"] == [(1, "retry"), (2, "success")]
     assert re.search(r"503", str([e for s, _, _, e in steps if s == "deliver_sms"]))
+
+
+FAST_SMS_RETRY = {
+    "password_reset": {
+        "deliver_sms": {"retry": {"max_attempts": 3, "backoff": "fixed", "initial": "100ms", "max": "100ms"}}
+    }
+}
+"""Playbook changed for the delivery-report test: ``deliver_sms`` retries after 0.1 s instead of up to 5 s."""
+
+
+async def test_twilio_reports_undelivered_then_a_new_sms_is_delivered(
+    fakes: VendorFakes, service: ServiceFactory
+) -> None:
+    """Twilio accepts the first SMS, then reports it undelivered: the step sends a new SMS with the same TAP
+    (still in memory), and the ticket is resolved once Twilio reports that one delivered."""
+    alice = add_requester(fakes, ticket_id=9002)
+    fakes.openai.answer_when("I can't log in", PASSWORD_RESET)
+    fakes.twilio.script_statuses(alice.phone, "undelivered")
+    async with service(playbook_steps=FAST_SMS_RETRY) as svc:
+        await svc.send_webhook(9002)
+        execution = await svc.wait_terminal(9002)
+        await svc.wait_written_back()
+        steps = await svc.steps(9002)
+        (tap,) = fakes.graph.issued_taps
+        tap_places = await svc.places_of(tap, ticket_id=9002)
+        notes = svc.halo_notes(9002)
+
+    assert execution["state"] == "RESOLVED", execution["escalation_reason"]
+    first, second = fakes.twilio.messages
+    assert [first["To"], second["To"]] == [alice.phone] * 2
+    assert tap in first["Body"] and tap in second["Body"]
+    assert tap_places == {TWILIO_MESSAGES_BODY}
+    assert ["a=1" in first["StatusCallback"], "a=2" in second["StatusCallback"]] == [True, True]
+    reports = [(c.params["MessageSid"], c.params["MessageStatus"], c.answer) for c in fakes.twilio.callbacks]
+    assert reports == [
+        (first["sid"], "sent", 200),
+        (first["sid"], "undelivered", 200),
+        (second["sid"], "sent", 200),
+        (second["sid"], "delivered", 200),
+    ]
+    deliveries = [(a, o, e) for s, a, o, e in steps if s == "deliver_sms"]
+    assert deliveries == [(1, "retry", "SMS undelivered (error 30003)"), (2, "success", None)]
+    assert any("retry — SMS undelivered (error 30003)" in n for n in notes)
+    assert notes[-1].startswith("Resolved automatically")
+
+
+async def test_no_delivery_report_within_the_wait_counts_as_delivered(
+    fakes: VendorFakes, service: ServiceFactory
+) -> None:
+    """Many carriers never report: after ``twilio.delivery_report_wait_s`` the accepted SMS counts."""
+    alice = add_requester(fakes, ticket_id=9003)
+    fakes.openai.answer_when("I can't log in", PASSWORD_RESET)
+    fakes.twilio.script_statuses(alice.phone, None)
+    async with service(twilio={"delivery_report_wait_s": 1}) as svc:
+        await svc.send_webhook(9003)
+        await svc.wait_for("the delivery to wait for its report", lambda: svc.waiting(9003))
+        execution = await svc.wait_terminal(9003)
+        await svc.wait_written_back()
+        steps = await svc.steps(9003)
+        notes = svc.halo_notes(9003)
+
+    assert execution["state"] == "RESOLVED", execution["escalation_reason"]
+    assert len(fakes.twilio.messages) == 1
+    assert [c.params["MessageStatus"] for c in fakes.twilio.callbacks] == ["sent"]
+    assert [(a, o) for s, a, o, _ in steps if s == "deliver_sms"] == [(1, "success")]
+    assert any("accepted by Twilio, no delivery report" in n for n in notes)

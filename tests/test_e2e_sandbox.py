@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
-from service_support import BEARER, HALO_AUTH, Running, running_service
+from service_support import BEARER, HALO_AUTH, ROOT, Running, running_service
 
 LOCKED_OUT = (
     "Locked out of my account",
@@ -52,6 +53,9 @@ async def test_prd_3_1_happy_path_mfa_then_tap_by_sms_then_resolved(db_url: str,
         assert len(_ledger(svc, "mfa_push")) == 1
         [sms] = _ledger(svc, "sms")
         assert "[REDACTED]" in json.dumps(sms)
+        # the sandbox Twilio reported the message delivered, through the status webhook's code path
+        [report] = _ledger(svc, "sms_status")
+        assert (report["sid"], report["status"], report["signalled"]) == (sms["sid"], "delivered", True)
         # HaloPSA got the decision fields, notes for each step and the resolution
         await svc.drain_outbox(ticket_id)
         updates = _ledger(svc, "ticket_update", ticket_id=ticket_id)
@@ -62,6 +66,42 @@ async def test_prd_3_1_happy_path_mfa_then_tap_by_sms_then_resolved(db_url: str,
         assert any("phone on record" in n for n in notes)
         assert any("Resolved automatically" in n for n in notes)
         assert any(u.get("status_id") == svc.services.settings.halopsa.status_resolved_id for u in updates)
+
+
+async def test_sms_reported_undelivered_is_sent_again_then_escalated(db_url: str, tmp_path: Path) -> None:
+    """Twilio accepts each SMS to an ``sms-undelivered`` phone, then reports it undelivered: the delivery
+    step sends a new SMS under its retry policy (backoff shortened here), and escalates once its attempts
+    are spent."""
+    playbooks = tmp_path / "playbooks"
+    shutil.copytree(ROOT / "playbooks", playbooks)
+    reset = playbooks / "password_reset.yml"
+    retry = "retry: {max_attempts: 3, backoff: exponential, initial: 5s, max: 60s}"
+    text = reset.read_text(encoding="utf-8")
+    assert text.count(retry) == 1, "the shipped deliver_sms retry policy changed"
+    reset.write_text(
+        text.replace(retry, retry.replace("5s", "50ms").replace("60s", "100ms")), encoding="utf-8"
+    )
+    email = "sms-undelivered.ray@contoso.example"
+    async with running_service(db_url, tmp_path, sandbox={"sms_report_after_s": 0.05}) as svc:
+        ticket_id = await _ticket(svc, email)
+        execution = await svc.execution(ticket_id, timeout=20)
+        assert execution["state"] == "ESCALATED", execution
+        assert "SMS undelivered (error 30003)" in (execution["escalation_reason"] or "")
+        deliveries = [
+            (s["attempt"], s["outcome"]) for s in execution["steps"] if s["step_id"] == "deliver_sms"
+        ]
+        assert deliveries == [(1, "retry"), (2, "retry"), (3, "failure")]
+        sent = _ledger(svc, "sms")
+        assert len(sent) == 3 and all("[REDACTED]" in s["body"] for s in sent)
+        assert len({s["body_sha256"] for s in sent}) == 1, (
+            "the same credential (in memory), a new SMS each time"
+        )
+        assert len(_ledger(svc, "tap_issued")) == 1
+        reports = [(r["sid"], r["status"]) for r in _ledger(svc, "sms_status")]
+        assert reports == [(s["sid"], "undelivered") for s in sent]
+        await svc.drain_outbox(ticket_id)
+        notes = [n["note"] for n in _ledger(svc, "ticket_note", ticket_id=ticket_id)]
+        assert sum("SMS undelivered (error 30003)" in n for n in notes) >= 3
 
 
 async def test_prd_3_2_mfa_unanswered_then_manager_approves(db_url: str, tmp_path: Path) -> None:

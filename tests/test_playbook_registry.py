@@ -20,8 +20,8 @@ from ticketpilot.playbooks.validate import PlaybookInvalid
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD_RESET = (ROOT / "playbooks" / "password_reset.yml").read_text(encoding="utf-8")
 MFA_RESET = (ROOT / "playbooks" / "mfa_reset.yml").read_text(encoding="utf-8")
-BROKEN = PASSWORD_RESET.replace("    timeout: 60s\n", "    timeout: 0s\n")  # not a positive duration
-BROKEN_LINE = PASSWORD_RESET.splitlines().index("    timeout: 60s") + 1
+BROKEN = PASSWORD_RESET.replace("    timeout: 3m\n", "    timeout: 0s\n")  # not a positive duration
+BROKEN_LINE = PASSWORD_RESET.splitlines().index("    timeout: 3m") + 1
 
 
 def load_errors_gauge() -> float | None:

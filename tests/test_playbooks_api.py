@@ -239,18 +239,20 @@ async def test_readiness_is_503_while_a_playbook_file_is_broken(
     assert ready["checks"]["playbooks"] == {"ok": True, "loaded": 2, "errors": []}
 
     broken = folder / "password_reset.yml"
-    text = PASSWORD_RESET.replace("    timeout: 60s\n", "    timeout: -60s\n")
+    text = PASSWORD_RESET.replace("    timeout: 3m\n", "    timeout: -3m\n")
     broken.write_text(text)
     reloaded = await _json(await client.post("/api/v1/playbooks/reload", headers=AUTH), 200)
-    assert [e["line"] for e in reloaded["errors"]] == [line_of(text, "timeout: -60s")]
+    assert [e["line"] for e in reloaded["errors"]] == [line_of(text, "timeout: -3m")]
 
     body = await _json(await client.get("/readyz"), 503)
     check = body["checks"]["playbooks"]
     assert check["ok"] is False and check["loaded"] == 2  # the last good version is still served
-    assert [(e["file"], e["line"]) for e in check["errors"]] == [(str(broken), line_of(text, "timeout: -60s"))]
+    assert [(e["file"], e["line"]) for e in check["errors"]] == [(str(broken), line_of(text, "timeout: -3m"))]
     listing = await _json(await client.get("/api/v1/playbooks", headers=AUTH), 200)
     reset = next(p for p in listing["playbooks"] if p["id"] == "password_reset")
-    assert [e["line"] for e in reset["errors"]] == [line_of(text, "timeout: -60s")] and reset["active_version"] == "1.0.0"
+    assert [e["line"] for e in reset["errors"]] == [line_of(text, "timeout: -3m")] and reset[
+        "active_version"
+    ] == "1.0.0"
 
     broken.write_text(PASSWORD_RESET)
     await _json(await client.post("/api/v1/playbooks/reload", headers=AUTH), 200)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 
 import asyncpg
 from structlog.testing import capture_logs
@@ -45,16 +46,21 @@ async def _run_reset(h: Harness, pool: asyncpg.Pool, email: str) -> tuple[list[S
     outcomes.append(created)
     credential = created.secrets["credential"]
     context = {"outputs": {"create_credential": dict(created.outputs)}}
-    delivered = await h.steps["delivery.sms"].start(
-        make_call(
-            execution_id,
-            h.clock,
-            email=email,
-            step_id="deliver_sms",
-            context=context,
-            secrets=dict(created.secrets),
-        )
+    deliver_call = make_call(
+        execution_id,
+        h.clock,
+        email=email,
+        step_id="deliver_sms",
+        context=context,
+        secrets=dict(created.secrets),
     )
+    sent = await h.steps["delivery.sms"].start(deliver_call)
+    assert isinstance(sent, Waiting)  # accepted by Twilio: the step waits for the delivery report
+    report = {"sid": sent.outputs["sid"], "status": "delivered", "step_id": "deliver_sms", "attempt": 1}
+    parked = replace(
+        deliver_call, context={**deliver_call.context, "steps": {"deliver_sms": dict(sent.outputs)}}
+    )
+    delivered = await h.steps["delivery.sms"].resume(parked, Signal("sms_status", report))
     outcomes.append(delivered)
     return outcomes, credential
 

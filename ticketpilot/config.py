@@ -176,6 +176,11 @@ class TwilioConfig(Section):
     from_number: str = ""
     messaging_service_sid: str = ""
     base_url: str = "https://api.twilio.com"
+    delivery_report_wait_s: PositiveSeconds = 120.0
+    """``delivery.sms``: how long an attempt waits for Twilio's final delivery report (``StatusCallback``)
+    after Twilio accepted the message. ``failed``/``undelivered`` retries the step; no final report in time
+    (many carriers never send one) counts as delivered. Capped just below the step's ``timeout``, so a
+    wait longer than the playbook's timeout is cut to it."""
 
 
 class TeamsConfig(Section):
@@ -226,6 +231,16 @@ class SandboxConfig(Section):
     manager_approve_after_s: PositiveSeconds = 3.0
     manager_sms_fallback_after_s: PositiveSeconds = 5.0
     manager_timeout_s: PositiveSeconds = 15.0
+    sms_report_after_s: PositiveSeconds = 1.0
+    """The sandbox Twilio reports each message's final status this long after accepting it, through the same
+    code path as the ``/webhooks/twilio/status`` webhook: ``delivered``, or ``undelivered`` for an
+    ``sms-undelivered…`` recipient."""
+    sms_report_wait_s: PositiveSeconds = 10.0
+    """Sandbox counterpart of ``twilio.delivery_report_wait_s`` (a report lost in a restart is waited for
+    this long, not two minutes)."""
+    ledger_path: str = ""
+    """Also append every sandbox ledger entry (what the twins did; never a secret) to this file as JSON
+    lines, flushed per entry, so it survives a crash of the process. Empty: memory only."""
 
 
 class LoggingConfig(Section):

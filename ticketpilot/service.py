@@ -180,19 +180,22 @@ async def start_services(settings: Settings, dsn: str, *, owner_id: str | None =
 
 
 def build_adapters(services: Services, sink: SignalSink) -> AdapterSet:
-    """The approval desk and the adapters (sandbox twins or live), stored on ``services``."""
-    from ticketpilot.services import build_approval_desk
+    """The approval desk, the SMS delivery reports and the adapters (sandbox twins or live), stored on
+    ``services``."""
+    from ticketpilot.services import SmsReports, build_approval_desk
 
     settings = services.settings
     desk = build_approval_desk(services.pool, settings, sink)
     services.extras["approvals"] = desk
+    reports = SmsReports(sink)
+    services.extras["sms_reports"] = reports
     adapters: AdapterSet
     if settings.adapters.mode == "sandbox":
         from ticketpilot.adapters.sandbox import SandboxLedger, build_sandbox_adapters
 
         ledger = SandboxLedger()
         services.extras["sandbox_ledger"] = ledger
-        adapters = build_sandbox_adapters(settings, ledger, desk)
+        adapters = build_sandbox_adapters(settings, ledger, desk, sms_reports=reports)
         services.on_close(adapters.extras["aclose"])
     else:
         from ticketpilot.adapters import live

@@ -3,17 +3,29 @@
 Checks HTTP Basic ``AccountSid:AuthToken`` itself and every request *and* response against Twilio's
 OpenAPI spec (``spec_errors``). Records each accepted message in ``messages``. Knobs: ``reject`` (a
 recipient → (status, Twilio error code, message)) and :meth:`FakeServer.fail_next`.
+
+Like Twilio, a message created with a ``StatusCallback`` gets status callbacks there, shortly after the
+create answered: ``sent``, then the final status — ``delivered`` unless :meth:`script_statuses` scripted
+another for the recipient (``undelivered``/``failed`` come with an ``ErrorCode``; None: no final report, as
+with many carriers). Each is a form POST signed with ``X-Twilio-Signature`` over the exact callback URL
+and the auth token; what the receiver answered is kept in ``callbacks``. Only loopback URLs are called (a
+test never reaches out to the internet): another host is recorded with answer 0, a refused connection -1.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
 from aiohttp import web
+from twilio.request_validator import RequestValidator
 
 from fakes.server import FakeServer, RecordedRequest
 from fakes.specs import SpecValidator, twilio_spec
@@ -29,6 +41,20 @@ def twilio_error(status: int, code: int, message: str) -> web.Response:
         },
         status=status,
     )
+
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+ERROR_CODES = {"undelivered": "30003", "failed": "30008"}
+"""What Twilio reports with a failed delivery: unreachable handset, unknown error."""
+
+
+@dataclass(frozen=True)
+class StatusCallback:
+    """One status callback the fake posted, and the receiver's answer."""
+
+    url: str
+    params: dict[str, str]
+    answer: int
 
 
 class TwilioFake(FakeServer):
@@ -47,6 +73,24 @@ class TwilioFake(FakeServer):
         self.auth_token = auth_token
         self.messages: list[dict[str, Any]] = []
         self.reject: dict[str, tuple[int, int, str]] = {}
+        self.callbacks: list[StatusCallback] = []
+        self.report_after_s = 0.05
+        self._statuses: dict[str, list[str | None]] = {}
+        self._reports: set[asyncio.Task[None]] = set()
+        self._session: aiohttp.ClientSession | None = None
+
+    def script_statuses(self, to: str, *statuses: str | None) -> None:
+        """The final status of each next message to ``to``, in order (then ``delivered``)."""
+        self._statuses.setdefault(to, []).extend(statuses)
+
+    async def stop(self) -> None:
+        for task in list(self._reports):
+            task.cancel()
+        await asyncio.gather(*self._reports, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        await super().stop()
 
     def in_spec_scope(self, request: RecordedRequest) -> bool:
         return request.path.startswith("/2010-04-01/")
@@ -102,7 +146,49 @@ class TwilioFake(FakeServer):
             return twilio_error(400, 21603, "A 'From' or 'MessagingServiceSid' parameter is required")
         resource = self._resource(form, "SM" + secrets.token_hex(16))
         self.messages.append({**form, "sid": resource["sid"]})
+        if form.get("StatusCallback"):
+            scripted = self._statuses.get(form["To"])
+            final = scripted.pop(0) if scripted else "delivered"
+            task = asyncio.create_task(self._report(form, resource["sid"], final))
+            self._reports.add(task)
+            task.add_done_callback(self._reports.discard)
         return web.json_response(resource, status=201)
+
+    async def _report(self, form: dict[str, str], sid: str, final: str | None) -> None:
+        """``sent``, then the final status (if any), to the message's StatusCallback."""
+        await asyncio.sleep(self.report_after_s)
+        for status in ("sent", final):
+            if status is not None:
+                await self._post_status(form, sid, status)
+
+    async def _post_status(self, form: dict[str, str], sid: str, status: str) -> None:
+        url = form["StatusCallback"]
+        params = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": "2010-04-01",
+            "From": form.get("From") or "",
+            "MessageSid": sid,
+            "MessageStatus": status,
+            "SmsSid": sid,
+            "SmsStatus": status,
+            "To": form["To"],
+        }
+        if status in ERROR_CODES:
+            params["ErrorCode"] = ERROR_CODES[status]
+        if urlsplit(url).hostname not in LOOPBACK:
+            self.callbacks.append(StatusCallback(url, params, 0))
+            return
+        signature = RequestValidator(self.auth_token).compute_signature(url, params)
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        headers = {"X-Twilio-Signature": signature}
+        try:
+            async with self._session.post(url, data=params, headers=headers) as resp:
+                await resp.read()
+                answer = resp.status
+        except aiohttp.ClientError:
+            answer = -1
+        self.callbacks.append(StatusCallback(url, params, answer))
 
     async def _fetch(self, request: web.Request) -> web.Response:
         if not self._authorized(request):

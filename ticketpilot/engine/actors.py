@@ -13,8 +13,9 @@ import functools
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
+from types import CoroutineType
 from typing import Any
 from uuid import UUID
 
@@ -23,6 +24,7 @@ import structlog
 
 from ticketpilot.engine.clock import Clock
 from ticketpilot.engine.crashpoints import crashpoint
+from ticketpilot.engine.eager import first_step
 from ticketpilot.engine.groupcommit import CommitterClosed, GroupCommitter
 from ticketpilot.engine.machine import advance
 from ticketpilot.engine.model import (
@@ -112,6 +114,7 @@ class ActorRuntime:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._signal_requests: set[UUID] = set()
         self._signal_fetch: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     # ---- registry ------------------------------------------------------------------------------------
 
@@ -154,7 +157,9 @@ class ActorRuntime:
             self._spawn(self._drain(actor))
 
     def _spawn(self, coro: Any) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro)
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+        task = self._loop.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -239,16 +244,23 @@ class ActorRuntime:
     # ---- step calls --------------------------------------------------------------------------------------
 
     def _launch(self, actor: Actor, run: RunStep) -> None:
+        """Call the service. A call that returns without suspending is settled right here (its result
+        goes to the mailbox the caller is draining): no task, no timer. One that suspends gets a task,
+        and the timer is armed at its deadline."""
         state, eid = actor.state, actor.state.execution_id
         service = self.services.get(run.service)
         if service is None:
             actor.mailbox.appendleft(EngineError(f"no step service {run.service!r}", self.clock.now()))
             return
-        missing = self.vault.missing(eid, tuple(service.requires_secrets))
+        # Secrets are needed to start an attempt. A resume continues an attempt whose start already used
+        # them (e.g. an SMS sent, now waiting for its delivery report): after a restart they are gone, and
+        # going back to the step that produced them would send a second credential.
+        needed = tuple(service.requires_secrets) if run.event is None else ()
+        missing = self.vault.missing(eid, needed)
         if missing:
             actor.mailbox.appendleft(SecretMissing(run.step_id, missing, self.clock.now()))
             return
-        self.timers.set(eid, run.deadline)
+        secrets = self.vault.get(eid)
         call = StepCall(
             execution_id=eid,
             ticket_id=state.ticket_id,
@@ -259,43 +271,58 @@ class ActorRuntime:
             context={k: v for k, v in state.context.items() if k != ENGINE_KEY},
             deadline=run.deadline,
             started_at=run.started_at,
-            secrets=dict(self.vault.get(eid)),
+            secrets=dict(secrets) if secrets else {},
         )
-        actor.step_task = self._spawn(self._call(actor, run, service, call))
-
-    async def _call(self, actor: Actor, run: RunStep, service: StepService, call: StepCall) -> None:
-        eid = actor.state.execution_id
         crashpoint("before_side_effect", run.step_id)
         began = time.perf_counter()
         try:
-            if run.event is None:
-                outcome: Any = await service.start(call)
-            else:
-                outcome = await service.resume(call, run.event)
+            awaitable = service.start(call) if run.event is None else service.resume(call, run.event)
+            if type(awaitable) is CoroutineType:  # (not the ABC: an exact, cheap test)
+                done, result = first_step(awaitable)
+            else:  # some other awaitable: always through a task
+                done, result = False, awaitable
+        except asyncio.CancelledError:
+            self.timers.set(eid, run.deadline)  # as a cancelled task would: it times out
+            return
+        except Exception as exc:
+            done, result = True, _Raised(exc)
+        if done:
+            if eid in self.timers:
+                self.timers.cancel(eid)  # an earlier wait's deadline: nothing is pending any more
+            actor.mailbox.append(self._settle(actor, run, result, began))
+            return
+        self.timers.set(eid, run.deadline)
+        actor.step_task = self._spawn(self._await_call(actor, run, result, began))
+
+    async def _await_call(self, actor: Actor, run: RunStep, pending: Awaitable[Any], began: float) -> None:
+        try:
+            result: Any = await pending
         except asyncio.CancelledError:
             raise
-        except StepError as exc:
-            outcome = Failed(str(exc), retryable=exc.retryable, retry_after=exc.retry_after)
         except Exception as exc:
-            error = scrub_outcome(Failed(f"{type(exc).__name__}: {exc}"), self.vault.get(eid))
-            assert isinstance(error, Failed)
-            log.error("step_raised", execution_id=str(eid), step_id=run.step_id, error=error.error)
-            await self._finish_call(
-                actor, StepCrashed(run.step_id, run.attempt, error.error, self.clock.now())
-            )
-            return
+            result = _Raised(exc)
+        await self._finish_call(actor, self._settle(actor, run, result, began))
+
+    def _settle(self, actor: Actor, run: RunStep, result: Any, began: float) -> Event:
+        """The event a finished call posts: its (scrubbed) outcome, or an engine error."""
+        eid = actor.state.execution_id
+        if isinstance(result, _Raised):
+            exc = result.exc
+            if not isinstance(exc, StepError):
+                error = scrub_outcome(Failed(f"{type(exc).__name__}: {exc}"), self.vault.get(eid))
+                assert isinstance(error, Failed)
+                log.error("step_raised", execution_id=str(eid), step_id=run.step_id, error=error.error)
+                return StepCrashed(run.step_id, run.attempt, error.error, self.clock.now())
+            result = Failed(str(exc), retryable=exc.retryable, retry_after=exc.retry_after)
         crashpoint("after_side_effect", run.step_id)
-        if not isinstance(outcome, Succeeded | Failed | Waiting):
-            problem = f"{run.service} returned {type(outcome).__name__}, not a step outcome"
-            await self._finish_call(actor, StepCrashed(run.step_id, run.attempt, problem, self.clock.now()))
-            return
-        if isinstance(outcome, Succeeded) and outcome.secrets:
-            self.vault.put(eid, outcome.secrets)
-        outcome = _names_only(scrub_outcome(outcome, self.vault.get(eid)))
+        if not isinstance(result, Succeeded | Failed | Waiting):
+            problem = f"{run.service} returned {type(result).__name__}, not a step outcome"
+            return StepCrashed(run.step_id, run.attempt, problem, self.clock.now())
+        if isinstance(result, Succeeded) and result.secrets:
+            self.vault.put(eid, result.secrets)
+        outcome = _names_only(scrub_outcome(result, self.vault.get(eid)))
         _duration(run.service, type(outcome).__name__).observe(time.perf_counter() - began)
-        await self._finish_call(
-            actor, StepFinished(run.step_id, run.attempt, outcome, self.clock.now(), self.rng.random())
-        )
+        return StepFinished(run.step_id, run.attempt, outcome, self.clock.now(), self.rng.random())
 
     async def _finish_call(self, actor: Actor, event: Event) -> None:
         if actor.step_task is asyncio.current_task():
@@ -357,6 +384,15 @@ class ActorRuntime:
     async def wait_cancelled(self) -> None:
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+class _Raised:
+    """What a step call raised (kept apart from the values it may return)."""
+
+    __slots__ = ("exc",)
+
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
 
 
 @functools.cache

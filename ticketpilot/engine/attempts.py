@@ -4,7 +4,6 @@ timing out, and routing a failure to ``on_failure`` / ``on_timeout``. Pure helpe
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from ticketpilot.engine.model import (
     AbortStep,
@@ -129,20 +128,22 @@ def begin_attempt(
         return fail(failed, now, tx, f"step {step.id!r} names unknown service {step.service!r}")
     deadline = now + timedelta(seconds=step.timeout or env.default_step_timeout_s)
     run = RunStep(step.id, step.service, attempt, now, deadline)
-    common: dict[str, Any] = {
-        "status": Status.RUNNING,
-        "current_step": step.id,
-        "attempt": attempt,
-        "tries": tries,
-        "context": with_attempt(state.context, step.id, attempt),
-        "wake_at": None,
-        "awaiting": frozenset(),
-        "resume_event": None,
-    }
+    context = with_attempt(state.context, step.id, attempt)
     if tx.rows and not traits.rerun_safe:
         pending = tx.checkpoint(
             state.evolve(
-                **common, phase=Phase.PENDING, step_started_at=None, step_deadline=None, deadline=None
+                status=Status.RUNNING,
+                current_step=step.id,
+                attempt=attempt,
+                tries=tries,
+                context=context,
+                wake_at=None,
+                awaiting=_NOTHING,
+                resume_event=None,
+                phase=Phase.PENDING,
+                step_started_at=None,
+                step_deadline=None,
+                deadline=None,
             )
         )
         started = pending.state.evolve(
@@ -151,7 +152,14 @@ def begin_attempt(
         return started, [pending, Checkpoint(started, prev_seq=pending.state.seq), run]
     checkpoint = tx.checkpoint(
         state.evolve(
-            **common,
+            status=Status.RUNNING,
+            current_step=step.id,
+            attempt=attempt,
+            tries=tries,
+            context=context,
+            wake_at=None,
+            awaiting=_NOTHING,
+            resume_event=None,
             phase=Phase.STARTED,
             step_started_at=now,
             step_deadline=deadline,
@@ -160,6 +168,9 @@ def begin_attempt(
         )
     )
     return checkpoint.state, [checkpoint, run]
+
+
+_NOTHING: frozenset[str] = frozenset()
 
 
 def rerun_safe(env: MachineEnv, step: Step) -> bool:

@@ -1,15 +1,16 @@
 """Group commit: transitions that are ready at the same moment share one database transaction.
 
 Actors hand their checkpoint to :class:`GroupCommitter` and await its durability. The committer collects
-for up to ``linger`` (or until ``batch_max`` items), writes them all in one transaction and resolves each
-actor's future. A batch that fails is retried item by item, so one bad transition cannot sink the others.
+for up to ``linger`` after the oldest queued item arrived (or until ``batch_max`` items), writes them all
+with one statement (one transaction, one round trip) and resolves each actor's future. A batch that fails
+is retried item by item, so one bad transition cannot sink the others.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 import structlog
@@ -26,10 +27,15 @@ class CommitterClosed(RuntimeError):
     """The engine is stopping: no more transitions are accepted."""
 
 
-@dataclass(eq=False)
 class _Waiter:
-    item: Item
-    future: asyncio.Future[CreateResult | bool] = field(repr=False)
+    __slots__ = ("future", "item")
+
+    def __init__(self, item: Item, future: asyncio.Future[Any]) -> None:
+        self.item = item
+        self.future = future
+
+    def __repr__(self) -> str:
+        return f"_Waiter({self.item!r})"
 
 
 class GroupCommitter:
@@ -49,33 +55,39 @@ class GroupCommitter:
         self._linger_s = linger_s
         self._batch_max = batch_max
         self._queue: list[_Waiter] = []
+        self._first_at = 0.0
+        """``loop.time()`` when the oldest queued item arrived: the linger runs from there."""
         self._ready = asyncio.Event()
         self._slots = asyncio.Semaphore(max_in_flight)
         self._flushes: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="engine-group-commit")
+        self._loop = asyncio.get_running_loop()
+        self._task = self._loop.create_task(self._run(), name="engine-group-commit")
 
-    async def create(self, item: PendingCreate) -> CreateResult:
-        result = await self._submit(item)
-        assert isinstance(result, CreateResult)
-        return result
+    def create(self, item: PendingCreate) -> asyncio.Future[CreateResult]:
+        """Resolves to the new execution (or the existing one of that ticket and playbook) once durable."""
+        return self._submit(item)
 
-    async def checkpoint(self, item: PendingCheckpoint) -> bool:
-        """True once durable; False when fenced out (this process no longer holds the execution)."""
-        result = await self._submit(item)
-        assert isinstance(result, bool)
-        return result
+    def checkpoint(self, item: PendingCheckpoint) -> asyncio.Future[bool]:
+        """Resolves to True once durable; False when fenced out (this process no longer holds the
+        execution). Raises :class:`CommitterClosed` at once when the engine is stopping."""
+        return self._submit(item)
 
-    async def _submit(self, item: Item) -> CreateResult | bool:
+    def _submit(self, item: Item) -> asyncio.Future[Any]:
+        # A plain function handing out the future: no coroutine per transition.
         if self._closed:
             raise CommitterClosed("the engine is stopping")
-        future: asyncio.Future[CreateResult | bool] = asyncio.get_running_loop().create_future()
+        loop = self._loop or asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        if not self._queue:
+            self._first_at = loop.time()
+            self._ready.set()
         self._queue.append(_Waiter(item, future))
-        self._ready.set()
-        return await future
+        return future
 
     async def close(self) -> None:
         """Commit what is queued, wait for flushes in flight, then stop."""
@@ -100,6 +112,7 @@ class GroupCommitter:
         self._queue.clear()
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             await self._ready.wait()
             if not self._queue:
@@ -107,12 +120,16 @@ class GroupCommitter:
                 if self._closed:
                     return
                 continue
-            if self._linger_s > 0 and len(self._queue) < self._batch_max and not self._closed:
-                await asyncio.sleep(self._linger_s)
+            if len(self._queue) < self._batch_max and not self._closed:
+                # A burst of actors that all resumed in one loop iteration has usually outlived the
+                # linger by now: it is not waited again.
+                remaining = self._first_at + self._linger_s - loop.time()
+                if remaining > 0:
+                    await asyncio.sleep(remaining)
             await self._slots.acquire()
             batch = self._queue[: self._batch_max]
             del self._queue[: self._batch_max]
-            if not self._queue:
+            if not self._queue:  # what is left has waited its linger already: it goes next
                 self._ready.clear()
             task = asyncio.create_task(self._flush(batch))
             self._flushes.add(task)
@@ -138,19 +155,21 @@ class GroupCommitter:
     async def _write(self, batch: list[_Waiter]) -> None:
         creates = [w.item for w in batch if isinstance(w.item, PendingCreate)]
         checkpoints = [w.item for w in batch if isinstance(w.item, PendingCheckpoint)]
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire() as conn:
+            # One statement: its own transaction, committed (durable) when it returns.
             results, applied = await write_batch(
                 conn, creates, checkpoints, owner=self._owner, lease_s=self._lease_s
             )
+            # Resolved before the connection goes back to the pool (its reset is off the actors' path).
+            created = iter(results)
+            for waiter in batch:
+                if waiter.future.done():
+                    continue
+                if isinstance(waiter.item, PendingCreate):
+                    waiter.future.set_result(next(created))
+                else:
+                    waiter.future.set_result(waiter.item.checkpoint.state.execution_id in applied)
         CHECKPOINT_BATCH.observe(len(batch))
-        created = iter(results)
-        for waiter in batch:
-            if waiter.future.done():
-                continue
-            if isinstance(waiter.item, PendingCreate):
-                waiter.future.set_result(next(created))
-            else:
-                waiter.future.set_result(waiter.item.checkpoint.state.execution_id in applied)
 
 
 def _fail(waiter: _Waiter, exc: Exception) -> None:

@@ -26,9 +26,10 @@ class Status(StrEnum):
 
     @property
     def is_terminal(self) -> bool:
-        return self not in (Status.RUNNING, Status.WAITING)
+        return self in _TERMINAL
 
 
+_TERMINAL = frozenset(s for s in Status if s not in (Status.RUNNING, Status.WAITING))
 TERMINAL_STATES = frozenset(s.value for s in Status if s.is_terminal)
 LIVE_STATES = frozenset({Status.RUNNING.value, Status.WAITING.value})
 
@@ -114,14 +115,13 @@ class ExecutionState:
 
     @property
     def is_terminal(self) -> bool:
-        return self.status.is_terminal
+        return self.status in _TERMINAL
 
     def evolve(self, **changes: Any) -> ExecutionState:
         """A copy with ``changes``: ``dataclasses.replace`` without its per-call introspection and
         frozen ``__init__`` (this runs several times per transition)."""
-        unknown = changes.keys() - _STATE_FIELDS
-        if unknown:
-            raise TypeError(f"ExecutionState has no field(s) {sorted(unknown)}")
+        if not _STATE_FIELDS.issuperset(changes):
+            raise TypeError(f"ExecutionState has no field(s) {sorted(changes.keys() - _STATE_FIELDS)}")
         new = object.__new__(ExecutionState)
         attrs = new.__dict__
         attrs.update(self.__dict__)

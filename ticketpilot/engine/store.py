@@ -26,66 +26,59 @@ EXECUTION_COLUMNS = (
     "resume_event, escalation_reason, cancel_reason, failed_step, last_error, owner, epoch"
 )
 
-_CREATE = """
-INSERT INTO playbook_executions (execution_id, ticket_id, playbook_id, playbook_hash, playbook_version, state,
-    current_step, attempt, tries, step_phase, seq, context, deadline, step_started_at, step_deadline, awaiting,
-    idempotency_key, owner, lease_until, epoch)
-SELECT u.execution_id, u.ticket_id, u.playbook_id, u.playbook_hash, u.playbook_version, u.state,
-    u.current_step, u.attempt, u.tries, u.phase, 0, u.context::jsonb, u.deadline, u.step_started_at,
-    u.step_deadline, '[]'::jsonb, u.idempotency_key, $14, now() + make_interval(secs => $15), 1
-FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[],
-    $9::int[], $10::text[], $11::text[], $12::timestamptz[], $13::timestamptz[], $16::timestamptz[],
-    $17::text[])
-    AS u(execution_id, ticket_id, playbook_id, playbook_hash, playbook_version, state, current_step, attempt,
-         tries, phase, context, deadline, step_started_at, step_deadline, idempotency_key)
-ON CONFLICT (ticket_id, playbook_id) DO NOTHING
-RETURNING execution_id
-"""
-
-_EXISTING = """
-SELECT e.execution_id, e.ticket_id, e.playbook_id FROM playbook_executions e
-JOIN unnest($1::bigint[], $2::text[]) AS u(ticket_id, playbook_id)
-  ON e.ticket_id = u.ticket_id AND e.playbook_id = u.playbook_id
-"""
-
-_CHECKPOINT = """
-WITH u AS (
-    SELECT * FROM jsonb_to_recordset($1::text::jsonb) AS u(
-        execution_id uuid, epoch bigint, prev_seq int, state text, current_step text, attempt int, tries int,
-        phase text, seq int, context jsonb, deadline timestamptz, step_started_at timestamptz,
-        step_deadline timestamptz, wake_at timestamptz, awaiting jsonb, resume_event jsonb,
-        escalation_reason text, cancel_reason text, failed_step text, last_error text, now timestamptz)
+_WRITE = """
+WITH created AS (
+    INSERT INTO playbook_executions (execution_id, ticket_id, playbook_id, playbook_hash, playbook_version,
+        state, current_step, attempt, tries, step_phase, seq, context, deadline, step_started_at,
+        step_deadline, awaiting, idempotency_key, owner, lease_until, epoch)
+    SELECT c.execution_id, c.ticket_id, c.playbook_id, c.playbook_hash, c.playbook_version, c.state,
+        c.current_step, c.attempt, c.tries, c.phase, 0, c.context::jsonb, c.deadline, c.step_started_at,
+        c.step_deadline, '[]'::jsonb, c.idempotency_key, $1, now() + make_interval(secs => $2), 1
+    FROM unnest($3::uuid[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+        $10::int[], $11::int[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[],
+        $16::timestamptz[], $17::text[])
+        AS c(execution_id, ticket_id, playbook_id, playbook_hash, playbook_version, state, current_step,
+             attempt, tries, phase, context, deadline, step_started_at, step_deadline, idempotency_key)
+    ON CONFLICT (ticket_id, playbook_id) DO NOTHING
+    RETURNING execution_id
 ),
 applied AS (
     UPDATE playbook_executions AS e SET
         state = u.state, current_step = u.current_step, attempt = u.attempt, tries = u.tries,
-        step_phase = u.phase, seq = u.seq, context = u.context, deadline = u.deadline,
+        step_phase = u.phase, seq = u.seq, context = u.context::jsonb, deadline = u.deadline,
         step_started_at = u.step_started_at, step_deadline = u.step_deadline, wake_at = u.wake_at,
-        awaiting = u.awaiting, resume_event = u.resume_event,
+        awaiting = u.awaiting::jsonb, resume_event = u.resume_event::jsonb,
         escalation_reason = u.escalation_reason, cancel_reason = u.cancel_reason,
         failed_step = u.failed_step, last_error = u.last_error,
         finished_at = CASE WHEN u.state IN ('RUNNING', 'WAITING') THEN NULL ELSE u.now END,
         owner = CASE WHEN u.state IN ('RUNNING', 'WAITING') THEN e.owner END,
         lease_until = CASE WHEN u.state IN ('RUNNING', 'WAITING') THEN e.lease_until END,
         updated_at = now()
-    FROM u
+    FROM unnest($18::uuid[], $19::bigint[], $20::int[], $21::text[], $22::text[], $23::int[], $24::int[],
+        $25::text[], $26::int[], $27::text[], $28::timestamptz[], $29::timestamptz[], $30::timestamptz[],
+        $31::timestamptz[], $32::text[], $33::text[], $34::text[], $35::text[], $36::text[], $37::text[],
+        $38::timestamptz[])
+        AS u(execution_id, epoch, prev_seq, state, current_step, attempt, tries, phase, seq, context,
+             deadline, step_started_at, step_deadline, wake_at, awaiting, resume_event, escalation_reason,
+             cancel_reason, failed_step, last_error, now)
     WHERE e.execution_id = u.execution_id AND e.epoch = u.epoch AND e.seq = u.prev_seq
     RETURNING e.execution_id, e.state
 ),
 step_rows AS (
     INSERT INTO playbook_step_executions (execution_id, seq, step_id, service, attempt, outcome, error,
         detail, started_at, finished_at)
-    SELECT r.execution_id, r.seq, r.step_id, r.service, r.attempt, r.outcome, r.error, r.detail,
+    SELECT r.execution_id, r.seq, r.step_id, r.service, r.attempt, r.outcome, r.error, r.detail::jsonb,
         r.started_at, r.finished_at
-    FROM jsonb_to_recordset($2::text::jsonb) AS r(execution_id uuid, seq int, step_id text, service text,
-        attempt int, outcome text, error text, detail jsonb, started_at timestamptz, finished_at timestamptz)
+    FROM unnest($39::uuid[], $40::int[], $41::text[], $42::text[], $43::int[], $44::text[], $45::text[],
+        $46::text[], $47::timestamptz[], $48::timestamptz[])
+        AS r(execution_id, seq, step_id, service, attempt, outcome, error, detail, started_at, finished_at)
     JOIN applied a ON a.execution_id = r.execution_id
 ),
 outbox_rows AS (
     INSERT INTO outbox (kind, ticket_id, payload, dedupe_key)
-    SELECT o.kind, o.ticket_id, o.payload, o.dedupe_key
-    FROM jsonb_to_recordset($3::text::jsonb)
-        AS o(execution_id uuid, kind text, ticket_id bigint, payload jsonb, dedupe_key text)
+    SELECT o.kind, o.ticket_id, o.payload::jsonb, o.dedupe_key
+    FROM unnest($49::uuid[], $50::text[], $51::bigint[], $52::text[], $53::text[])
+        AS o(execution_id, kind, ticket_id, payload, dedupe_key)
     JOIN applied a ON a.execution_id = o.execution_id
     ON CONFLICT (dedupe_key) DO NOTHING
 ),
@@ -93,9 +86,20 @@ consumed AS (
     UPDATE execution_signals g SET consumed_at = now()
     FROM applied a
     WHERE g.execution_id = a.execution_id AND g.consumed_at IS NULL
-      AND (a.state NOT IN ('RUNNING', 'WAITING') OR g.id = ANY($4::bigint[]))
+      AND (a.state NOT IN ('RUNNING', 'WAITING') OR g.id = ANY($54::bigint[]))
 )
-SELECT execution_id FROM applied
+SELECT true AS created, execution_id FROM created
+UNION ALL
+SELECT false, execution_id FROM applied
+"""
+"""Every write of a batch in ONE statement (so one transaction even without an explicit one, and one round
+trip): new executions, fenced checkpoints with their step rows, outbox rows and consumed signals. Typed
+arrays (binary-encoded by asyncpg) rather than JSON documents: cheaper to build here and to read there."""
+
+_EXISTING = """
+SELECT e.execution_id, e.ticket_id, e.playbook_id FROM playbook_executions e
+JOIN unnest($1::bigint[], $2::text[]) AS u(ticket_id, playbook_id)
+  ON e.ticket_id = u.ticket_id AND e.playbook_id = u.playbook_id
 """
 
 
@@ -125,19 +129,26 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def _iso(value: datetime | None) -> str | None:
-    # Formatted up front: cheaper than the encoder's ``default`` hook for every timestamp.
-    return None if value is None else value.isoformat()
+_ENCODE = json.JSONEncoder(separators=(",", ":"), default=_json_default).encode
 
 
 def dumps(value: Any) -> str:
     """Compact JSON; datetimes as ISO 8601 (PostgreSQL reads them back as timestamptz), UUIDs as text."""
-    return encode_json(value, separators=(",", ":"), default=_json_default)
+    if not value and isinstance(value, Mapping):
+        return "{}"
+    text = _ENCODE(value)
+    if "\\u0000" in text:  # rare: let the shared encoder replace the NUL characters jsonb cannot hold
+        text = encode_json(value, separators=(",", ":"), default=_json_default)
+    return text
 
 
 def loads(value: Any) -> Any:
     """jsonb as decoded by the pool's codec, or as text on a plain connection."""
     return json.loads(value) if isinstance(value, str) else value
+
+
+def _awaiting(signals: frozenset[str]) -> str:
+    return dumps(sorted(signals)) if signals else "[]"
 
 
 async def write_batch(
@@ -148,47 +159,123 @@ async def write_batch(
     owner: str,
     lease_s: float,
 ) -> tuple[list[CreateResult], set[UUID]]:
-    """Inside the caller's transaction: insert new executions and apply checkpoints.
+    """Insert new executions and apply checkpoints, all in one statement (one transaction by itself, or
+    part of the caller's).
 
     Returns the create results (in order) and the ids whose checkpoint was applied; a checkpoint missing
     from that set was fenced out (stale epoch or seq) and wrote nothing.
     """
+    rows = await conn.fetch(
+        _WRITE, owner, lease_s, *_create_columns(creates), *_checkpoint_columns(checkpoints)
+    )
+    inserted: set[UUID] = set()
+    applied: set[UUID] = set()
+    for row in rows:
+        (inserted if row[0] else applied).add(row[1])
     results: list[CreateResult] = []
     if creates:
-        results = await _create(conn, creates, owner, lease_s)
-    applied: set[UUID] = set()
-    if checkpoints:
-        applied = await _checkpoint(conn, checkpoints)
+        results = await _create_results(conn, creates, inserted)
     return results, applied
 
 
-async def _create(
-    conn: asyncpg.Connection, creates: Sequence[PendingCreate], owner: str, lease_s: float
+def _create_columns(creates: Sequence[PendingCreate]) -> list[Sequence[Any]]:
+    if not creates:
+        return [()] * 15
+    rows = []
+    for c in creates:
+        x = c.state
+        rows.append(
+            (
+                x.execution_id,
+                x.ticket_id,
+                x.playbook_id,
+                x.playbook_hash,
+                x.playbook_version,
+                x.status.value,
+                x.current_step,
+                x.attempt,
+                x.tries,
+                x.phase.value,
+                dumps(x.context),
+                x.deadline,
+                x.step_started_at,
+                x.step_deadline,
+                c.idempotency_key,
+            )
+        )
+    return list(zip(*rows, strict=True))
+
+
+def _checkpoint_columns(items: Sequence[PendingCheckpoint]) -> list[Sequence[Any]]:
+    """The columns of ``applied``, ``step_rows``, ``outbox_rows`` and ``consumed``, in parameter order."""
+    updates: list[tuple[Any, ...]] = []
+    steps: list[tuple[Any, ...]] = []
+    outbox: list[tuple[Any, ...]] = []
+    consume: list[int] = []
+    for item in items:
+        cp = item.checkpoint
+        x = cp.state
+        eid = x.execution_id
+        updates.append(
+            (
+                eid,
+                item.epoch,
+                cp.prev_seq,
+                x.status.value,
+                x.current_step,
+                x.attempt,
+                x.tries,
+                x.phase.value,
+                x.seq,
+                dumps(x.context),
+                x.deadline,
+                x.step_started_at,
+                x.step_deadline,
+                x.wake_at,
+                _awaiting(x.awaiting),
+                None if x.resume_event is None else dumps(x.resume_event),
+                x.escalation_reason,
+                x.cancel_reason,
+                x.failed_step,
+                x.last_error,
+                _finished_at(cp),
+            )
+        )
+        for r in cp.steps:
+            steps.append(
+                (
+                    eid,
+                    r.seq,
+                    r.step_id,
+                    r.service,
+                    r.attempt,
+                    r.outcome,
+                    r.error,
+                    dumps(r.detail),
+                    r.started_at,
+                    r.finished_at,
+                )
+            )
+        for o in cp.outbox:
+            outbox.append((eid, o.kind, o.ticket_id, dumps(o.payload), o.dedupe_key))
+        if cp.consume:
+            consume.extend(cp.consume)
+    return [
+        *(list(zip(*updates, strict=True)) if updates else [()] * 21),
+        *(list(zip(*steps, strict=True)) if steps else [()] * 10),
+        *(list(zip(*outbox, strict=True)) if outbox else [()] * 5),
+        consume,
+    ]
+
+
+async def _create_results(
+    conn: asyncpg.Connection, creates: Sequence[PendingCreate], inserted: set[UUID]
 ) -> list[CreateResult]:
     s = [c.state for c in creates]
-    rows = await conn.fetch(
-        _CREATE,
-        [x.execution_id for x in s],
-        [x.ticket_id for x in s],
-        [x.playbook_id for x in s],
-        [x.playbook_hash for x in s],
-        [x.playbook_version for x in s],
-        [x.status.value for x in s],
-        [x.current_step for x in s],
-        [x.attempt for x in s],
-        [x.tries for x in s],
-        [x.phase.value for x in s],
-        [dumps(x.context) for x in s],
-        [x.deadline for x in s],
-        [x.step_started_at for x in s],
-        owner,
-        lease_s,
-        [x.step_deadline for x in s],
-        [c.idempotency_key for c in creates],
-    )
-    inserted = {r["execution_id"] for r in rows}
     existing: dict[tuple[int, str], UUID] = {}
     if len(inserted) < len(s):
+        # Lost to an existing execution of the same ticket and playbook (committed before ours, or
+        # earlier in this batch): read which one.
         missing = [x for x in s if x.execution_id not in inserted]
         found = await conn.fetch(_EXISTING, [x.ticket_id for x in missing], [x.playbook_id for x in missing])
         existing = {(r["ticket_id"], r["playbook_id"]): r["execution_id"] for r in found}
@@ -198,69 +285,6 @@ async def _create(
         else CreateResult(existing[(x.ticket_id, x.playbook_id)], False)
         for x in s
     ]
-
-
-async def _checkpoint(conn: asyncpg.Connection, items: Sequence[PendingCheckpoint]) -> set[UUID]:
-    updates: list[dict[str, Any]] = []
-    steps: list[dict[str, Any]] = []
-    outbox: list[dict[str, Any]] = []
-    consume: list[int] = []
-    for item in items:
-        cp, x = item.checkpoint, item.checkpoint.state
-        eid = str(x.execution_id)
-        updates.append(
-            {
-                "execution_id": eid,
-                "epoch": item.epoch,
-                "prev_seq": cp.prev_seq,
-                "state": x.status.value,
-                "current_step": x.current_step,
-                "attempt": x.attempt,
-                "tries": x.tries,
-                "phase": x.phase.value,
-                "seq": x.seq,
-                "context": x.context,
-                "deadline": _iso(x.deadline),
-                "step_started_at": _iso(x.step_started_at),
-                "step_deadline": _iso(x.step_deadline),
-                "wake_at": _iso(x.wake_at),
-                "awaiting": sorted(x.awaiting),
-                "resume_event": x.resume_event,
-                "escalation_reason": x.escalation_reason,
-                "cancel_reason": x.cancel_reason,
-                "failed_step": x.failed_step,
-                "last_error": x.last_error,
-                "now": _iso(_finished_at(cp)),
-            }
-        )
-        for r in cp.steps:
-            steps.append(
-                {
-                    "execution_id": eid,
-                    "seq": r.seq,
-                    "step_id": r.step_id,
-                    "service": r.service,
-                    "attempt": r.attempt,
-                    "outcome": r.outcome,
-                    "error": r.error,
-                    "detail": r.detail,
-                    "started_at": _iso(r.started_at),
-                    "finished_at": r.finished_at.isoformat(),
-                }
-            )
-        for o in cp.outbox:
-            outbox.append(
-                {
-                    "execution_id": eid,
-                    "kind": o.kind,
-                    "ticket_id": o.ticket_id,
-                    "payload": o.payload,
-                    "dedupe_key": o.dedupe_key,
-                }
-            )
-        consume.extend(cp.consume)
-    rows = await conn.fetch(_CHECKPOINT, dumps(updates), dumps(steps), dumps(outbox), consume)
-    return {r["execution_id"] for r in rows}
 
 
 def _finished_at(checkpoint: Checkpoint) -> datetime | None:

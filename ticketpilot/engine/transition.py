@@ -62,25 +62,23 @@ def finish(
         attempt=attempt,
         note=False,
     )
-    eid, ticket = state.execution_id, state.ticket_id
+    eid, ticket = tx.eid, state.ticket_id
     if status is Status.RESOLVED:
         note = (
             f"Resolved automatically by TicketPilot (playbook {state.playbook_id} v{state.playbook_version})."
         )
         tx.outbox.append(
             OutboxRecord(
-                "halopsa.resolve", ticket, {"note": note, "execution_id": str(eid)}, f"{eid}:{seq}:resolve"
+                "halopsa.resolve", ticket, {"note": note, "execution_id": eid}, f"{eid}:{seq}:resolve"
             )
         )
     elif status is Status.CANCELLED:
         note = f"TicketPilot automation cancelled: {reason}"
         tx.outbox.append(
-            OutboxRecord(
-                "halopsa.note", ticket, {"note": note, "execution_id": str(eid)}, f"{eid}:{seq}:note"
-            )
+            OutboxRecord("halopsa.note", ticket, {"note": note, "execution_id": eid}, f"{eid}:{seq}:note")
         )
     else:
-        payload = {"reason": reason or "", "state": status.value, "execution_id": str(eid)}
+        payload = {"reason": reason or "", "state": status.value, "execution_id": eid}
         tx.outbox.append(OutboxRecord("halopsa.escalate", ticket, payload, f"{eid}:{seq}:escalate"))
     ctx = with_attempt(state.context, final_step, attempt) if step_id else state.context
     final = state.evolve(
@@ -103,8 +101,11 @@ def finish(
 class TransitionRows:
     """Collects the rows of one transition; numbers step rows from the state's last ``seq``."""
 
+    __slots__ = ("consume", "eid", "outbox", "prev_seq", "rows")
+
     def __init__(self, state: ExecutionState) -> None:
         self.prev_seq = state.seq
+        self.eid = str(state.execution_id)
         self.rows: list[StepRecord] = []
         self.outbox: list[OutboxRecord] = []
         self.consume: list[int] = []
@@ -125,21 +126,21 @@ class TransitionRows:
     ) -> int:
         seq = self.prev_seq + len(self.rows) + 1
         sid = step_id or (step.id if step else state.current_step or "")
-        info: dict[str, Any] = dict(detail or {})
+        info: dict[str, Any] = dict(detail) if detail else {}
         if summary:
             info["summary"] = summary
         started = state.step_started_at if outcome not in ("terminal", "operator_retry") else None
         self.rows.append(
             StepRecord(
-                seq=seq,
-                step_id=sid,
-                service=step.service if step else None,
-                attempt=attempt if attempt is not None else state.attempt,
-                outcome=outcome,
-                error=error,
-                detail=info,
-                started_at=started,
-                finished_at=now,
+                seq,
+                sid,
+                step.service if step else None,
+                attempt if attempt is not None else state.attempt,
+                outcome,
+                error,
+                info,
+                started,
+                now,
             )
         )
         if note:
@@ -147,14 +148,9 @@ class TransitionRows:
             text = f"TicketPilot · {name}: {outcome.replace('_', ' ')}"
             if summary or error:
                 text += f" — {summary or error}"
-            payload = {
-                "note": text,
-                "execution_id": str(state.execution_id),
-                "step_id": sid,
-                "outcome": outcome,
-            }
+            payload = {"note": text, "execution_id": self.eid, "step_id": sid, "outcome": outcome}
             self.outbox.append(
-                OutboxRecord("halopsa.note", state.ticket_id, payload, f"{state.execution_id}:{seq}:note")
+                OutboxRecord("halopsa.note", state.ticket_id, payload, f"{self.eid}:{seq}:note")
             )
         return seq
 
@@ -164,9 +160,10 @@ class TransitionRows:
         return self.prev_seq + len(self.rows)
 
     def checkpoint(self, state: ExecutionState) -> Checkpoint:
-        new = state if state.seq == self.next_seq else state.evolve(seq=self.next_seq)
+        seq = self.prev_seq + len(self.rows)
+        new = state if state.seq == seq else state.evolve(seq=seq)
         checkpoint = Checkpoint(new, self.prev_seq, tuple(self.rows), tuple(self.outbox), tuple(self.consume))
-        self.prev_seq, self.rows, self.outbox, self.consume = new.seq, [], [], []
+        self.prev_seq, self.rows, self.outbox, self.consume = seq, [], [], []
         return checkpoint
 
 

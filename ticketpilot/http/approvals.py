@@ -18,9 +18,9 @@ from multidict import MultiDict
 
 from ticketpilot.http.context import SERVICES
 from ticketpilot.http.errors import ApiError, read_json
-from ticketpilot.logging import mask_phone
 from ticketpilot.services.approval_records import ApprovalRejected, ApprovalRequest, DecisionOutcome
 from ticketpilot.services.approvals import ApprovalDesk
+from ticketpilot.services.sms_reports import SmsReports
 
 log = structlog.get_logger(__name__)
 
@@ -191,20 +191,24 @@ async def twilio_sms_response(request: web.Request) -> web.Response:
 
 @routes.post("/webhooks/twilio/status")
 async def twilio_status(request: web.Request) -> web.Response:
-    """Delivery status callbacks: failures are logged as warnings (the step already succeeded on send)."""
+    """Delivery status callbacks. The signed URL names the step attempt that sent the message
+    (``?e=&s=&a=``); a final status is handed to it (``SmsReports``), so ``failed``/``undelivered`` retries
+    the delivery. Any validly signed callback is answered 200, even one nobody waits for any more."""
     desk = desk_of(request)
     params = await _twilio_form(request, desk)
-    status = params.get("MessageStatus", params.get("SmsStatus", ""))
-    fields = {
-        "sid": params.get("MessageSid", ""),
-        "status": status,
-        "to": mask_phone(params.get("To", "")),
-        "error_code": params.get("ErrorCode", ""),
-    }
-    if status in ("failed", "undelivered"):
-        log.warning("sms_delivery_failed", **fields, error_message=params.get("ErrorMessage", ""))
-    else:
-        log.info("sms_delivery_status", **fields)
+    reports = request.app[SERVICES].extras.get("sms_reports")
+    if not isinstance(reports, SmsReports):
+        log.warning(
+            "sms_reports_unavailable",
+            sid=params.get("MessageSid", ""),
+            status=params.get("MessageStatus", ""),
+        )
+        return _twiml()
+    try:
+        await reports.receive(request.query, params)
+    except Exception:
+        # The report is lost (Twilio does not retry status callbacks): the step stops waiting on its own.
+        log.exception("sms_report_signal_failed", sid=params.get("MessageSid", ""))
     return _twiml()
 
 

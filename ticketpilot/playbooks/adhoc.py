@@ -39,7 +39,7 @@ _STEPS: dict[str, str] = {
     on_failure: failed
   - id: deliver_sms
     service: delivery.sms
-    timeout: 60s
+    timeout: 3m
     retry: {max_attempts: 3, backoff: exponential, initial: 5s, max: 60s}
     on_success: done
     on_failure: failed

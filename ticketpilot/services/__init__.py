@@ -4,7 +4,8 @@ Wiring (``service.py``)::
 
     sink = DeferredSignalSink()
     desk = build_approval_desk(pool, settings, sink)
-    adapters = build_sandbox_adapters(settings, ledger, desk)      # or the live adapters
+    reports = SmsReports(sink)                                     # Twilio delivery reports → signals
+    adapters = build_sandbox_adapters(settings, ledger, desk, sms_reports=reports)  # or the live adapters
     steps = build_step_services(adapters, step_deps_from_settings(settings, desk))
     engine = Engine(..., steps)
     sink.bind(engine.deliver_signal)
@@ -24,6 +25,7 @@ from ticketpilot.services.executor import ResetPassword
 from ticketpilot.services.manager import ManagerApproval
 from ticketpilot.services.mfa import MfaVerification
 from ticketpilot.services.signals import DeferredSignalSink, SignalSink
+from ticketpilot.services.sms_reports import DeliveryReport, SmsReports
 from ticketpilot.steps import StepService
 
 __all__ = [
@@ -33,11 +35,13 @@ __all__ = [
     "ApprovalRequest",
     "DecisionOutcome",
     "DeferredSignalSink",
+    "DeliveryReport",
     "ManagerApproval",
     "MfaVerification",
     "ResetPassword",
     "SignalSink",
     "SmsDelivery",
+    "SmsReports",
     "StepDeps",
     "build_approval_desk",
     "build_step_services",
@@ -56,13 +60,16 @@ class StepDeps:
     approval_ttl_s: float
     manager_answer_timeout_s: float | None = None
     """Give up on the manager this long after the step started (sandbox); None: wait for the step deadline."""
+    delivery_report_wait_s: float = 120.0
+    """``delivery.sms``: how long an attempt waits for Twilio's final delivery report."""
     clock: Clock = utcnow
 
 
 def step_deps_from_settings(
     settings: Settings, approvals: ApprovalDesk, *, clock: Clock = utcnow
 ) -> StepDeps:
-    """Live: ``teams.sms_fallback_after_s``; sandbox: the short ``sandbox.manager_*`` delays."""
+    """Live: ``teams.sms_fallback_after_s``, ``twilio.delivery_report_wait_s``; sandbox: the short
+    ``sandbox.manager_*`` and ``sandbox.sms_report_wait_s`` delays."""
     sandbox = settings.adapters.mode == "sandbox"
     return StepDeps(
         approvals=approvals,
@@ -72,6 +79,9 @@ def step_deps_from_settings(
         ),
         approval_ttl_s=settings.teams.approval_ttl_s,
         manager_answer_timeout_s=settings.sandbox.manager_timeout_s if sandbox else None,
+        delivery_report_wait_s=(
+            settings.sandbox.sms_report_wait_s if sandbox else settings.twilio.delivery_report_wait_s
+        ),
         clock=clock,
     )
 
@@ -92,6 +102,11 @@ def build_step_services(adapters: AdapterSet, deps: StepDeps) -> dict[str, StepS
             clock=deps.clock,
         ),
         ResetPassword(adapters.directory),
-        SmsDelivery(adapters.directory, adapters.sms, public_url=deps.public_url),
+        SmsDelivery(
+            adapters.directory,
+            adapters.sms,
+            public_url=deps.public_url,
+            report_wait_s=deps.delivery_report_wait_s,
+        ),
     ]
     return {service.name: service for service in services}

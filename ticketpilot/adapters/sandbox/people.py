@@ -33,6 +33,9 @@ class Behaviour(StrEnum):
     """The manager answers neither Teams nor SMS → SMS fallback, then escalation."""
     SMS_FLAKY = "sms-flaky"
     """Delivery to this user's phone fails twice (retryable), then succeeds."""
+    SMS_UNDELIVERED = "sms-undelivered"
+    """Twilio accepts every message to this user's phone, then reports it ``undelivered`` (→ retries, then
+    escalation)."""
     SMS_FAIL = "sms-fail"
     """Delivery to this user's phone always fails (not retryable)."""
     DISABLED = "disabled"

@@ -2,34 +2,74 @@
 
 The hash of the real body lets a test check exactly what was sent without the sandbox storing the
 credential. Behaviour follows the owner of the number: ``sms-flaky…`` fails twice (retryable) then
-succeeds; ``sms-fail…`` always fails (not retryable).
+succeeds; ``sms-fail…`` always fails (not retryable); ``sms-undelivered…`` is accepted, then reported
+undelivered.
+
+Like Twilio, the twin reports each accepted message's final status to its ``status_callback``, after
+``sandbox.sms_report_after_s``: it hands the callback's query and a Twilio-shaped form to a
+:class:`StatusCallbackReceiver` (the service's ``SmsReports``, what the webhook calls once the signature
+is checked), so the sandbox runs the same path as a real delivery report. Entries ``sms_status`` record
+each report.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import threading
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol
+from urllib.parse import parse_qsl, urlsplit
+
+import structlog
 
 from ticketpilot.adapters.base import AdapterError, SmsReceipt
 from ticketpilot.adapters.sandbox.credentials import IssuedCredentials
 from ticketpilot.adapters.sandbox.ledger import SandboxLedger
 from ticketpilot.adapters.sandbox.people import Behaviour, SandboxPeople, behaviour_of
 
+log = structlog.get_logger(__name__)
+
 ADAPTER = "sandbox-twilio"
 FLAKY_FAILURES = 2
+SANDBOX_ACCOUNT_SID = "AC" + "0" * 32
+SANDBOX_FROM = "+15005550006"
+UNREACHABLE_HANDSET = "30003"
+"""Twilio's error code for "Unreachable destination handset", reported for ``sms-undelivered`` numbers."""
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class StatusCallbackReceiver(Protocol):
+    """Takes a Twilio status callback (its URL query and form), as the webhook does after the signature."""
+
+    async def receive(self, query: Mapping[str, str], form: Mapping[str, str]) -> bool: ...
 
 
 class SandboxSms:
-    def __init__(self, people: SandboxPeople, ledger: SandboxLedger, issued: IssuedCredentials) -> None:
+    def __init__(
+        self,
+        people: SandboxPeople,
+        ledger: SandboxLedger,
+        issued: IssuedCredentials,
+        *,
+        reports: StatusCallbackReceiver | None = None,
+        report_after_s: float = 1.0,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self._people = people
         self._ledger = ledger
         self._issued = issued
+        self._reports = reports
+        self._report_after_s = report_after_s
+        self._sleep = sleep
         self._failures: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def __repr__(self) -> str:
-        return "SandboxSms()"
+        return f"SandboxSms(pending_reports={len(self._tasks)})"
 
     async def send(
         self, to: str, body: str, *, idempotency_key: str, status_callback: str | None = None
@@ -50,7 +90,52 @@ class SandboxSms:
             raise error
         sid = "SM" + secrets.token_hex(16)
         self._ledger.record("sms", **entry, status="queued", sid=sid)
+        if status_callback and self._reports is not None:
+            status = "undelivered" if behaviour is Behaviour.SMS_UNDELIVERED else "delivered"
+            task = asyncio.create_task(
+                self._report(status_callback, sid, to, status), name=f"sandbox-sms-report-{sid}"
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return SmsReceipt(sid=sid, status="queued")
+
+    async def _report(self, callback: str, sid: str, to: str, status: str) -> None:
+        assert self._reports is not None
+        form = {
+            "AccountSid": SANDBOX_ACCOUNT_SID,
+            "ApiVersion": "2010-04-01",
+            "From": SANDBOX_FROM,
+            "MessageSid": sid,
+            "MessageStatus": status,
+            "SmsSid": sid,
+            "SmsStatus": status,
+            "To": to,
+        }
+        if status == "undelivered":
+            form["ErrorCode"] = UNREACHABLE_HANDSET
+        try:
+            await self._sleep(self._report_after_s)
+            query = dict(parse_qsl(urlsplit(callback).query))
+            signalled = await self._reports.receive(query, form)
+            self._ledger.record(
+                "sms_status", sid=sid, status=status, error_code=form.get("ErrorCode"), signalled=signalled
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("sandbox_sms_report_failed", sid=sid)
+
+    async def drain(self) -> None:
+        """Wait for every pending delivery report (tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        """Cancel pending delivery reports (service shutdown)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _failure_for(self, to: str, behaviour: Behaviour) -> AdapterError | None:
         if behaviour is Behaviour.SMS_FAIL:
