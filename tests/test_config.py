@@ -129,3 +129,19 @@ def test_cli_env_error_exits_2(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert "halopsa.base_url" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_cli_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
+    import os
+
+    env = {**os.environ, "TICKETPILOT_DATABASE__URL": "postgresql://nobody@127.0.0.1:1/none"}
+    proc = subprocess.run(
+        [sys.executable, "main.py", "--config", str(write(tmp_path, "")), "migrate"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("cannot start:") and "Traceback" not in proc.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 from conftest import _with_database
@@ -25,7 +26,7 @@ async def test_readyz_is_503_when_the_database_is_unreachable(
 ) -> None:
     async with running_service(db_url, tmp_path) as svc:
         assert (await svc.client.get("/readyz")).status == 200
-        name = db_url.rsplit("/", 1)[1].split("?")[0]
+        name = urlsplit(db_url).path.lstrip("/")
         admin = await asyncpg.connect(pg_admin_url)
         try:
             # Cut every connection and make new ones impossible: what a database outage looks like.

@@ -180,8 +180,9 @@ async def test_two_processes_one_killed_the_other_takes_over_and_a_paused_one_is
     db = await asyncpg.connect(db_url)
     await db.execute(WRITE_LOG)
     overrides = {"engine": LEASES, "sandbox": SANDBOX}
-    a = ServiceProcess("a", tmp_path, f"{db_url}?application_name=proc-a", overrides=overrides)
-    b = ServiceProcess("b", tmp_path, f"{db_url}?application_name=proc-b", overrides=overrides)
+    sep = "&" if "?" in db_url else "?"  # the embedded server's URL already has ?host=<socket dir>
+    a = ServiceProcess("a", tmp_path, f"{db_url}{sep}application_name=proc-a", overrides=overrides)
+    b = ServiceProcess("b", tmp_path, f"{db_url}{sep}application_name=proc-b", overrides=overrides)
     started = time.monotonic()
     try:
         async with api_session() as session:

@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import asyncpg
+
 from ticketpilot.config import ConfigError, Settings, load_settings
 from ticketpilot.logging import configure_logging
 
@@ -74,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        # The database (or another server) cannot be reached: say so plainly, no traceback.
+        print(f"cannot start: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     return 1
 
 
