@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import os
 import statistics
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -121,35 +123,61 @@ class ApprovalWait:
         return Waiting(signals=frozenset({"approve", "deny"}))
 
 
-def postgres_cpu_s() -> float:
-    """CPU seconds used so far by every PostgreSQL process on this machine (0 if not visible)."""
+def _cpu_s(pids: Iterable[int]) -> dict[int, float]:
     try:
-        import psutil
+        import psutil  # type: ignore[import-untyped]
     except ImportError:
-        return 0.0
-    total = 0.0
-    for proc in psutil.process_iter(["name", "cmdline"]):
+        return {}
+    seen: dict[int, float] = {}
+    for pid in pids:
         try:
-            if proc.info["name"] in ("postgres", "postmaster"):
-                t = proc.cpu_times()
-                total += t.user + t.system
+            t = psutil.Process(pid).cpu_times()
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
-    return total
+        seen[pid] = t.user + t.system
+    return seen
 
 
 class CpuMeter:
-    """CPU seconds of this process and of PostgreSQL between ``start()`` and ``stop()``."""
+    """CPU seconds of this process (every thread) and of the PostgreSQL backends serving the benchmark's
+    database between ``start()`` and ``stop()``.
 
-    def start(self) -> None:
-        import time
+    Only that database's backends are counted (other work on a shared server is not): a backend that
+    appears during the run counts in full, one that exits during the run is lost (pools keep theirs).
+    Needs psutil and a server on this machine; otherwise the PostgreSQL figure is 0.
+    """
 
-        self._proc0, self._pg0 = time.process_time(), postgres_cpu_s()
+    def __init__(self, database_url: str) -> None:
+        self._url = database_url
+        self._proc0 = 0.0
+        self._pg0: dict[int, float] = {}
 
-    def stop(self) -> tuple[float, float]:
-        import time
+    async def _backends(self) -> list[int]:
+        conn = await asyncpg.connect(self._url)
+        try:
+            rows = await conn.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await conn.close()
+        return [r["pid"] for r in rows]
 
-        return time.process_time() - self._proc0, postgres_cpu_s() - self._pg0
+    async def start(self) -> None:
+        self._pg0 = _cpu_s(await self._backends())
+        self._proc0 = time.process_time()
+
+    async def stop(self) -> tuple[float, float]:
+        own = time.process_time() - self._proc0
+        pg1 = _cpu_s(await self._backends())
+        return own, sum(t - self._pg0.get(pid, 0.0) for pid, t in pg1.items())
+
+
+def load_average() -> str:
+    """The 1-minute load average (how busy the shared machine was), or '?' where unavailable."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "?"
 
 
 def percentile(values: list[float], q: float) -> float:

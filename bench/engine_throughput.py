@@ -2,17 +2,22 @@
 
 Side by side in one run: the TicketPilot engine (group commit), a plain asyncpg loop committing once per
 transition (the same rows), and DBOS Transact (a 3-step workflow on the same server) when installed.
+``--repeat`` runs the whole set several times and ends with the medians (a shared machine is noisy: compare
+figures of the same run, and note the load average printed with each line).
 
     .venv/bin/python bench/engine_throughput.py [--database-url URL] [--executions 5000] [--concurrency 100]
+        [--repeat 3]
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import statistics
 import sys
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +27,9 @@ from _engine_common import (
     CpuMeter,
     NoopService,
     describe,
+    load_average,
     parser,
+    percentile,
     playbook_doc,
     scratch_database,
     store,
@@ -48,7 +55,8 @@ async def _commits(pool: Any) -> int:
 
 
 def _batch_stats() -> tuple[float, float]:
-    samples = {s.name: s.value for s in CHECKPOINT_BATCH.collect()[0].samples if not s.labels.get("le")}
+    metric = next(iter(CHECKPOINT_BATCH.collect()))
+    samples = {s.name: s.value for s in metric.samples if not s.labels.get("le")}
     return samples.get("ticketpilot_checkpoint_batch_size_count", 0.0), samples.get(
         "ticketpilot_checkpoint_batch_size_sum", 0.0
     )
@@ -97,12 +105,13 @@ async def bench_engine(
 
         count0, sum0 = _batch_stats()
         commits0 = await _commits(pool)
-        cpu = CpuMeter()
-        cpu.start()
+        cpu = CpuMeter(url)
+        load0 = load_average()
+        await cpu.start()
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - began
-        own_cpu, pg_cpu = cpu.stop()
+        own_cpu, pg_cpu = await cpu.stop()
         commits = await _commits(pool) - commits0
         count1, sum1 = _batch_stats()
         resolved = await pool.fetchval("SELECT count(*) FROM playbook_executions WHERE state = 'RESOLVED'")
@@ -114,6 +123,7 @@ async def bench_engine(
         "name": f"ticketpilot engine (steps rerun_safe={rerun_safe})",
         "rate": n / elapsed,
         "latencies": latencies,
+        "load": load0,
         "extra": f"{rows} step rows, {commits} commits, mean checkpoint batch "
         f"{(sum1 - sum0) / max(1, count1 - count0):.1f}; " + _cpu(own_cpu, pg_cpu, n),
     }
@@ -171,18 +181,20 @@ async def bench_asyncpg(admin_url: str, n: int, concurrency: int) -> dict[str, A
                 latencies.append(time.perf_counter() - began)
 
         commits0 = await _commits(pool)
-        cpu = CpuMeter()
-        cpu.start()
+        cpu = CpuMeter(url)
+        load0 = load_average()
+        await cpu.start()
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.perf_counter() - began
-        own_cpu, pg_cpu = cpu.stop()
+        own_cpu, pg_cpu = await cpu.stop()
         commits = await _commits(pool) - commits0
         await pool.close()
     return {
         "name": "plain asyncpg, one commit per transition",
         "rate": n / elapsed,
         "latencies": latencies,
+        "load": load0,
         "extra": f"{commits} commits; " + _cpu(own_cpu, pg_cpu, n),
     }
 
@@ -232,22 +244,30 @@ async def bench_dbos(admin_url: str, n: int, concurrency: int) -> dict[str, Any]
                     await handle.get_result()
                     latencies.append(time.perf_counter() - began)
 
+            cpu = CpuMeter(url)
+            load0 = load_average()
+            await cpu.start()
             began = time.perf_counter()
             await asyncio.gather(*(worker() for _ in range(concurrency)))
             elapsed = time.perf_counter() - began
+            own_cpu, pg_cpu = await cpu.stop()
         finally:
             DBOS.destroy(destroy_registry=True)
     return {
         "name": f"DBOS Transact {_version('dbos')}, 3-step workflow",
         "rate": n / elapsed,
         "latencies": latencies,
-        "extra": "",
+        "load": load0,
+        "extra": _cpu(own_cpu, pg_cpu, n),
     }
 
 
 def _cpu(own: float, pg: float, n: int) -> str:
     per = (own + pg) / n * 1000
-    return f"CPU per execution: {own / n * 1000:.2f} ms Python + {pg / n * 1000:.2f} ms PostgreSQL = {per:.2f} ms"
+    return (
+        f"CPU per execution: {own / n * 1000:.2f} ms Python + {pg / n * 1000:.2f} ms PostgreSQL backends"
+        f" = {per:.2f} ms"
+    )
 
 
 def _version(package: str) -> str:
@@ -256,14 +276,33 @@ def _version(package: str) -> str:
     return version(package)
 
 
-def report(result: dict[str, Any] | str) -> float | None:
+def report(result: dict[str, Any] | str) -> dict[str, Any] | None:
     if isinstance(result, str):
         print(f"  {result}")
         return None
-    print(f"  {result['name']:<48} {result['rate']:8.0f} exec/s   {describe(result['latencies'])}")
+    print(
+        f"  {result['name']:<48} {result['rate']:8.0f} exec/s   {describe(result['latencies'])}"
+        f"   load {result['load']}"
+    )
     if result["extra"]:
         print(f"  {'':<48} {result['extra']}")
-    return float(result["rate"])
+    return result
+
+
+def summarise(runs: list[dict[str, dict[str, Any]]]) -> None:
+    """Medians over the runs, and the ratios of the engine to the others (median of per-run ratios)."""
+    print(f"medians over {len(runs)} runs:")
+    for name in runs[0]:
+        results = [run[name] for run in runs if name in run]
+        rate = statistics.median(r["rate"] for r in results)
+        p50 = statistics.median(percentile(r["latencies"], 50) for r in results) * 1000
+        p99 = statistics.median(percentile(r["latencies"], 99) for r in results) * 1000
+        print(f"  {name:<48} {rate:8.0f} exec/s   p50 {p50:7.1f} ms   p99 {p99:7.1f} ms")
+    for other in ("dbos", "plain"):
+        ratios = [run["engine"]["rate"] / run[other]["rate"] for run in runs if other in run]
+        if ratios:
+            each = ", ".join(f"{r:.1f}x" for r in ratios)
+            print(f"  engine / {other}: {statistics.median(ratios):.1f}x (runs: {each})")
 
 
 async def main() -> None:
@@ -275,19 +314,37 @@ async def main() -> None:
     p.add_argument("--batch-max", type=int, default=EngineConfig().commit_batch_max)
     p.add_argument("--linger-ms", type=float, default=EngineConfig().commit_linger_ms)
     p.add_argument("--engine-only", action="store_true")
+    p.add_argument("--repeat", type=int, default=1, help="run the whole set this many times; print medians")
     args = p.parse_args()
     n, c = args.executions, args.concurrency
     print(f"{n} executions of a 3-step no-op playbook, {c} concurrent, PostgreSQL at {args.database_url}")
     tuning = {"batch_max": args.batch_max, "linger_ms": args.linger_ms}
     print(f"engine config: commit_batch_max={args.batch_max} commit_linger_ms={args.linger_ms}")
-    engine = report(await bench_engine(args.database_url, n, c, rerun_safe=True, **tuning))
-    if args.engine_only:
-        return
-    report(await bench_engine(args.database_url, n, c, rerun_safe=False, **tuning))
-    report(await bench_asyncpg(args.database_url, n, c))
-    dbos = None if args.skip_dbos else report(await bench_dbos(args.database_url, args.dbos_executions, c))
-    if engine and dbos:
-        print(f"  engine / DBOS: {engine / dbos:.1f}x")
+    runs: list[dict[str, dict[str, Any]]] = []
+    for i in range(args.repeat):
+        if args.repeat > 1:
+            print(f"run {i + 1}/{args.repeat}")
+        run: dict[str, dict[str, Any]] = {}
+        contenders: list[tuple[str, Callable[[], Awaitable[dict[str, Any] | str]]]] = [
+            ("engine", lambda: bench_engine(args.database_url, n, c, rerun_safe=True, **tuning))
+        ]
+        if not args.engine_only:
+            contenders += [
+                ("engine_unsafe", lambda: bench_engine(args.database_url, n, c, rerun_safe=False, **tuning)),
+                ("plain", lambda: bench_asyncpg(args.database_url, n, c)),
+            ]
+            if not args.skip_dbos:
+                contenders.append(("dbos", lambda: bench_dbos(args.database_url, args.dbos_executions, c)))
+        for key, bench in contenders:
+            result = report(await bench())
+            if result is not None:
+                run[key] = result
+        for other in ("dbos", "plain"):
+            if "engine" in run and other in run:
+                print(f"  engine / {other}: {run['engine']['rate'] / run[other]['rate']:.1f}x")
+        runs.append(run)
+    if len(runs) > 1:
+        summarise(runs)
 
 
 if __name__ == "__main__":

@@ -156,7 +156,7 @@ async def test_group_commit_puts_concurrent_transitions_in_few_transactions(pool
     states = [(await _new(pool, 100 + i)) for i in range(40)]
     committer = GroupCommitter(pool, owner="me", lease_s=30, linger_s=0.005, batch_max=256)
     committer.start()
-    before = CHECKPOINT_BATCH.collect()[0]
+    before = next(iter(CHECKPOINT_BATCH.collect()))
     count_before = next(s.value for s in before.samples if s.name.endswith("_count"))
     try:
         results = await asyncio.gather(
@@ -164,7 +164,7 @@ async def test_group_commit_puts_concurrent_transitions_in_few_transactions(pool
         )
     finally:
         await committer.close()
-    after = CHECKPOINT_BATCH.collect()[0]
+    after = next(iter(CHECKPOINT_BATCH.collect()))
     count_after = next(s.value for s in after.samples if s.name.endswith("_count"))
     assert all(results)
     assert count_after - count_before <= 3  # 40 transitions, a handful of transactions
@@ -207,3 +207,71 @@ async def test_signals_are_deduplicated_and_late_ones_are_consumed(pool: asyncpg
     assert await pool.fetchval("SELECT consumed_at IS NOT NULL FROM execution_signals WHERE kind = 'deny'")
     with pytest.raises(UnknownExecution):
         await deliver_signal(pool, uuid.uuid4(), "approve", "x")
+
+
+async def test_a_batch_is_one_transaction_even_without_an_explicit_one(pool: asyncpg.Pool) -> None:
+    # The committer sends each batch as one statement outside any BEGIN: a failing checkpoint in it must
+    # still take the batch's other writes (here a new execution) down with it.
+    playbook, state = await _new(pool, 11)
+    _, cp = _finish_a(playbook, state)
+    await pool.execute(
+        "INSERT INTO playbook_step_executions (execution_id, seq, step_id, attempt, outcome)"
+        " VALUES ($1, 1, 'a', 1, 'success')",
+        state.execution_id,
+    )
+    newcomer, _ = advance(
+        playbook, initial_state(playbook, uuid.uuid4(), 12, state.playbook_hash, {}), Started(T0), ENV
+    )
+    async with pool.acquire() as conn:
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await write_batch(
+                conn, [PendingCreate(newcomer, None)], [PendingCheckpoint(cp, 1)], owner="me", lease_s=30
+            )
+    assert await pool.fetchval("SELECT count(*) FROM playbook_executions WHERE ticket_id = 12") == 0
+    assert await pool.fetchval("SELECT seq FROM playbook_executions WHERE ticket_id = 11") == 0
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_a_batch_written_without_a_transaction_is_durable_when_its_future_resolves(
+    pool: asyncpg.Pool,
+) -> None:
+    playbook, state = await _new(pool, 13)
+    _, cp = _finish_a(playbook, state)
+    newcomer, _ = advance(
+        playbook, initial_state(playbook, uuid.uuid4(), 14, state.playbook_hash, {}), Started(T0), ENV
+    )
+    committer = GroupCommitter(pool, owner="me", lease_s=30, linger_s=0.001, batch_max=256)
+    committer.start()
+    try:
+        created, applied = await asyncio.gather(
+            committer.create(PendingCreate(newcomer, None)), committer.checkpoint(PendingCheckpoint(cp, 1))
+        )
+    finally:
+        await committer.close()
+    assert created.created and applied
+    # Another connection sees both at once: committed, not merely sent.
+    async with pool.acquire() as other:
+        assert (
+            await other.fetchval(
+                "SELECT count(*) FROM playbook_executions WHERE execution_id = ANY($1::uuid[])",
+                [newcomer.execution_id, state.execution_id],
+            )
+            == 2
+        )
+        assert await other.fetchval("SELECT seq FROM playbook_executions WHERE ticket_id = 13") == 1
+
+
+async def test_a_full_enough_queue_is_committed_without_waiting_for_the_linger(pool: asyncpg.Pool) -> None:
+    states = [await _new(pool, 300 + i) for i in range(6)]
+    # A linger far longer than the test may take: only the eager threshold can let these through.
+    committer = GroupCommitter(pool, owner="me", lease_s=30, linger_s=600, batch_max=256, eager_at=3)
+    committer.start()
+    try:
+        async with asyncio.timeout(10):
+            results = await asyncio.gather(
+                *(committer.checkpoint(PendingCheckpoint(_finish_a(p, s)[1], 1)) for p, s in states)
+            )
+    finally:
+        await committer.close()
+    assert results == [True] * 6
+    assert await pool.fetchval("SELECT count(*) FROM playbook_step_executions") == 6

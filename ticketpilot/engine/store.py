@@ -31,70 +31,68 @@ WITH created AS (
     INSERT INTO playbook_executions (execution_id, ticket_id, playbook_id, playbook_hash, playbook_version,
         state, current_step, attempt, tries, step_phase, seq, context, deadline, step_started_at,
         step_deadline, awaiting, idempotency_key, owner, lease_until, epoch)
-    SELECT c.execution_id, c.ticket_id, c.playbook_id, c.playbook_hash, c.playbook_version, c.state,
-        c.current_step, c.attempt, c.tries, c.phase, 0, c.context::jsonb, c.deadline, c.step_started_at,
-        c.step_deadline, '[]'::jsonb, c.idempotency_key, $1, now() + make_interval(secs => $2), 1
-    FROM unnest($3::uuid[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-        $10::int[], $11::int[], $12::text[], $13::text[], $14::timestamptz[], $15::timestamptz[],
-        $16::timestamptz[], $17::text[])
-        AS c(execution_id, ticket_id, playbook_id, playbook_hash, playbook_version, state, current_step,
-             attempt, tries, phase, context, deadline, step_started_at, step_deadline, idempotency_key)
+    SELECT (c->>0)::uuid, (c->>1)::bigint, c->>2, c->>3, c->>4, c->>5, c->>6, (c->>7)::int, (c->>8)::int,
+        c->>9, 0, c->10, (c->>11)::timestamptz, (c->>12)::timestamptz, (c->>13)::timestamptz, '[]'::jsonb,
+        c->>14, $1, now() + make_interval(secs => $2), 1
+    FROM jsonb_array_elements($3::text::jsonb) AS c
     ON CONFLICT (ticket_id, playbook_id) DO NOTHING
     RETURNING execution_id
+),
+u AS (
+    SELECT (j->>0)::uuid AS execution_id, (j->>1)::bigint AS epoch, (j->>2)::int AS prev_seq,
+        j->>3 AS state, j->>4 AS current_step, (j->>5)::int AS attempt, (j->>6)::int AS tries,
+        j->>7 AS phase, (j->>8)::int AS seq, j->9 AS context, (j->>10)::timestamptz AS deadline,
+        (j->>11)::timestamptz AS step_started_at, (j->>12)::timestamptz AS step_deadline,
+        (j->>13)::timestamptz AS wake_at, j->14 AS awaiting, j->15 AS resume_event,
+        j->>16 AS escalation_reason, j->>17 AS cancel_reason, j->>18 AS failed_step, j->>19 AS last_error,
+        (j->>20)::timestamptz AS now
+    FROM jsonb_array_elements($4::text::jsonb) AS j
 ),
 applied AS (
     UPDATE playbook_executions AS e SET
         state = u.state, current_step = u.current_step, attempt = u.attempt, tries = u.tries,
-        step_phase = u.phase, seq = u.seq, context = u.context::jsonb, deadline = u.deadline,
+        step_phase = u.phase, seq = u.seq, context = u.context, deadline = u.deadline,
         step_started_at = u.step_started_at, step_deadline = u.step_deadline, wake_at = u.wake_at,
-        awaiting = u.awaiting::jsonb, resume_event = u.resume_event::jsonb,
+        awaiting = u.awaiting, resume_event = NULLIF(u.resume_event, 'null'::jsonb),
         escalation_reason = u.escalation_reason, cancel_reason = u.cancel_reason,
         failed_step = u.failed_step, last_error = u.last_error,
         finished_at = CASE WHEN u.state IN ('RUNNING', 'WAITING') THEN NULL ELSE u.now END,
         owner = CASE WHEN u.state IN ('RUNNING', 'WAITING') THEN e.owner END,
         lease_until = CASE WHEN u.state IN ('RUNNING', 'WAITING') THEN e.lease_until END,
         updated_at = now()
-    FROM unnest($18::uuid[], $19::bigint[], $20::int[], $21::text[], $22::text[], $23::int[], $24::int[],
-        $25::text[], $26::int[], $27::text[], $28::timestamptz[], $29::timestamptz[], $30::timestamptz[],
-        $31::timestamptz[], $32::text[], $33::text[], $34::text[], $35::text[], $36::text[], $37::text[],
-        $38::timestamptz[])
-        AS u(execution_id, epoch, prev_seq, state, current_step, attempt, tries, phase, seq, context,
-             deadline, step_started_at, step_deadline, wake_at, awaiting, resume_event, escalation_reason,
-             cancel_reason, failed_step, last_error, now)
+    FROM u
     WHERE e.execution_id = u.execution_id AND e.epoch = u.epoch AND e.seq = u.prev_seq
     RETURNING e.execution_id, e.state
 ),
 step_rows AS (
     INSERT INTO playbook_step_executions (execution_id, seq, step_id, service, attempt, outcome, error,
         detail, started_at, finished_at)
-    SELECT r.execution_id, r.seq, r.step_id, r.service, r.attempt, r.outcome, r.error, r.detail::jsonb,
-        r.started_at, r.finished_at
-    FROM unnest($39::uuid[], $40::int[], $41::text[], $42::text[], $43::int[], $44::text[], $45::text[],
-        $46::text[], $47::timestamptz[], $48::timestamptz[])
-        AS r(execution_id, seq, step_id, service, attempt, outcome, error, detail, started_at, finished_at)
-    JOIN applied a ON a.execution_id = r.execution_id
+    SELECT a.execution_id, (r->>1)::int, r->>2, r->>3, (r->>4)::int, r->>5, r->>6, r->7,
+        (r->>8)::timestamptz, (r->>9)::timestamptz
+    FROM jsonb_array_elements($5::text::jsonb) AS r
+    JOIN applied a ON a.execution_id = (r->>0)::uuid
 ),
 outbox_rows AS (
     INSERT INTO outbox (kind, ticket_id, payload, dedupe_key)
-    SELECT o.kind, o.ticket_id, o.payload::jsonb, o.dedupe_key
-    FROM unnest($49::uuid[], $50::text[], $51::bigint[], $52::text[], $53::text[])
-        AS o(execution_id, kind, ticket_id, payload, dedupe_key)
-    JOIN applied a ON a.execution_id = o.execution_id
+    SELECT o->>1, (o->>2)::bigint, o->3, o->>4
+    FROM jsonb_array_elements($6::text::jsonb) AS o
+    JOIN applied a ON a.execution_id = (o->>0)::uuid
     ON CONFLICT (dedupe_key) DO NOTHING
 ),
 consumed AS (
     UPDATE execution_signals g SET consumed_at = now()
     FROM applied a
     WHERE g.execution_id = a.execution_id AND g.consumed_at IS NULL
-      AND (a.state NOT IN ('RUNNING', 'WAITING') OR g.id = ANY($54::bigint[]))
+      AND (a.state NOT IN ('RUNNING', 'WAITING') OR g.id = ANY($7::bigint[]))
 )
 SELECT true AS created, execution_id FROM created
 UNION ALL
 SELECT false, execution_id FROM applied
 """
 """Every write of a batch in ONE statement (so one transaction even without an explicit one, and one round
-trip): new executions, fenced checkpoints with their step rows, outbox rows and consumed signals. Typed
-arrays (binary-encoded by asyncpg) rather than JSON documents: cheaper to build here and to read there."""
+trip): new executions, fenced checkpoints with their step rows, outbox rows and consumed signals. Rows travel
+as one JSON document per table, each row a positional array: one C-encoder call here (asyncpg's typed
+arrays cost more per element than the whole document) and one parse there."""
 
 _EXISTING = """
 SELECT e.execution_id, e.ticket_id, e.playbook_id FROM playbook_executions e
@@ -134,8 +132,6 @@ _ENCODE = json.JSONEncoder(separators=(",", ":"), default=_json_default).encode
 
 def dumps(value: Any) -> str:
     """Compact JSON; datetimes as ISO 8601 (PostgreSQL reads them back as timestamptz), UUIDs as text."""
-    if not value and isinstance(value, Mapping):
-        return "{}"
     text = _ENCODE(value)
     if "\\u0000" in text:  # rare: let the shared encoder replace the NUL characters jsonb cannot hold
         text = encode_json(value, separators=(",", ":"), default=_json_default)
@@ -145,10 +141,6 @@ def dumps(value: Any) -> str:
 def loads(value: Any) -> Any:
     """jsonb as decoded by the pool's codec, or as text on a plain connection."""
     return json.loads(value) if isinstance(value, str) else value
-
-
-def _awaiting(signals: frozenset[str]) -> str:
-    return dumps(sorted(signals)) if signals else "[]"
 
 
 async def write_batch(
@@ -165,9 +157,7 @@ async def write_batch(
     Returns the create results (in order) and the ids whose checkpoint was applied; a checkpoint missing
     from that set was fenced out (stale epoch or seq) and wrote nothing.
     """
-    rows = await conn.fetch(
-        _WRITE, owner, lease_s, *_create_columns(creates), *_checkpoint_columns(checkpoints)
-    )
+    rows = await conn.fetch(_WRITE, owner, lease_s, _create_rows(creates), *_checkpoint_rows(checkpoints))
     inserted: set[UUID] = set()
     applied: set[UUID] = set()
     for row in rows:
@@ -178,67 +168,82 @@ async def write_batch(
     return results, applied
 
 
-def _create_columns(creates: Sequence[PendingCreate]) -> list[Sequence[Any]]:
-    if not creates:
-        return [()] * 15
-    rows = []
-    for c in creates:
-        x = c.state
-        rows.append(
+class _IsoTimes(dict[datetime, str]):
+    """ISO 8601 text of the batch's timestamps, each formatted once: a transition repeats the same
+    instants (a step's finish is the next one's start; the deadline is the step deadline). Formatted up
+    front: cheaper than the encoder's ``default`` hook."""
+
+    def __missing__(self, key: datetime) -> str:
+        text = self[key] = key.isoformat()
+        return text
+
+    def of(self, value: datetime | None) -> str | None:
+        return None if value is None else self[value]
+
+
+def _create_rows(creates: Sequence[PendingCreate]) -> str:
+    """``created``'s rows (positional: see the ``c->>n`` in ``_WRITE``)."""
+    iso = _IsoTimes().of
+    return dumps(
+        [
             (
-                x.execution_id,
+                str(x.execution_id),
                 x.ticket_id,
                 x.playbook_id,
                 x.playbook_hash,
                 x.playbook_version,
-                x.status.value,
+                x.status,
                 x.current_step,
                 x.attempt,
                 x.tries,
-                x.phase.value,
-                dumps(x.context),
-                x.deadline,
-                x.step_started_at,
-                x.step_deadline,
+                x.phase,
+                x.context,
+                iso(x.deadline),
+                iso(x.step_started_at),
+                iso(x.step_deadline),
                 c.idempotency_key,
             )
-        )
-    return list(zip(*rows, strict=True))
+            for c in creates
+            for x in (c.state,)
+        ]
+    )
 
 
-def _checkpoint_columns(items: Sequence[PendingCheckpoint]) -> list[Sequence[Any]]:
-    """The columns of ``applied``, ``step_rows``, ``outbox_rows`` and ``consumed``, in parameter order."""
+def _checkpoint_rows(items: Sequence[PendingCheckpoint]) -> tuple[str, str, str, list[int]]:
+    """The rows of ``u`` (the new states), ``step_rows`` and ``outbox_rows`` (positional, like
+    ``_create_rows``), and the signals to mark consumed."""
     updates: list[tuple[Any, ...]] = []
     steps: list[tuple[Any, ...]] = []
     outbox: list[tuple[Any, ...]] = []
     consume: list[int] = []
+    iso = _IsoTimes().of
     for item in items:
         cp = item.checkpoint
         x = cp.state
-        eid = x.execution_id
+        eid = str(x.execution_id)
         updates.append(
             (
                 eid,
                 item.epoch,
                 cp.prev_seq,
-                x.status.value,
+                x.status,
                 x.current_step,
                 x.attempt,
                 x.tries,
-                x.phase.value,
+                x.phase,
                 x.seq,
-                dumps(x.context),
-                x.deadline,
-                x.step_started_at,
-                x.step_deadline,
-                x.wake_at,
-                _awaiting(x.awaiting),
-                None if x.resume_event is None else dumps(x.resume_event),
+                x.context,
+                iso(x.deadline),
+                iso(x.step_started_at),
+                iso(x.step_deadline),
+                iso(x.wake_at),
+                sorted(x.awaiting) if x.awaiting else (),
+                x.resume_event,
                 x.escalation_reason,
                 x.cancel_reason,
                 x.failed_step,
                 x.last_error,
-                _finished_at(cp),
+                iso(_finished_at(cp)),
             )
         )
         for r in cp.steps:
@@ -251,21 +256,16 @@ def _checkpoint_columns(items: Sequence[PendingCheckpoint]) -> list[Sequence[Any
                     r.attempt,
                     r.outcome,
                     r.error,
-                    dumps(r.detail),
-                    r.started_at,
-                    r.finished_at,
+                    r.detail,
+                    iso(r.started_at),
+                    iso(r.finished_at),
                 )
             )
         for o in cp.outbox:
-            outbox.append((eid, o.kind, o.ticket_id, dumps(o.payload), o.dedupe_key))
+            outbox.append((eid, o.kind, o.ticket_id, o.payload, o.dedupe_key))
         if cp.consume:
             consume.extend(cp.consume)
-    return [
-        *(list(zip(*updates, strict=True)) if updates else [()] * 21),
-        *(list(zip(*steps, strict=True)) if steps else [()] * 10),
-        *(list(zip(*outbox, strict=True)) if outbox else [()] * 5),
-        consume,
-    ]
+    return dumps(updates), dumps(steps), dumps(outbox), consume
 
 
 async def _create_results(

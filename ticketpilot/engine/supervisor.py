@@ -174,7 +174,7 @@ class Engine:
         self._runtime.stopping = True
         if self._lease_task is not None:
             self._lease_task.cancel()
-        self._committer.abort()
+        await self._committer.abort()
         self._runtime.cancel_all()
         await self._runtime.wait_cancelled()
         for actor in list(self._runtime.actors.values()):

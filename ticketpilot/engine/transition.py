@@ -132,15 +132,15 @@ class TransitionRows:
         started = state.step_started_at if outcome not in ("terminal", "operator_retry") else None
         self.rows.append(
             StepRecord(
-                seq,
-                sid,
-                step.service if step else None,
-                attempt if attempt is not None else state.attempt,
-                outcome,
-                error,
-                info,
-                started,
-                now,
+                seq=seq,
+                step_id=sid,
+                service=step.service if step else None,
+                attempt=attempt if attempt is not None else state.attempt,
+                outcome=outcome,
+                error=error,
+                detail=info,
+                started_at=started,
+                finished_at=now,
             )
         )
         if note:
