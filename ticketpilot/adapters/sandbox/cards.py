@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import structlog
 
 from ticketpilot.adapters.sandbox.ledger import SandboxLedger
+from ticketpilot.adapters.sandbox.pending import PendingActions
 from ticketpilot.adapters.sandbox.people import Behaviour, behaviour_of, subordinate_of
 from ticketpilot.config import SandboxConfig
 
@@ -59,10 +60,10 @@ class SandboxCards:
         self._ledger = ledger
         self._clicker = clicker
         self._sleep = sleep
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._pending = PendingActions()
 
     def __repr__(self) -> str:
-        return f"SandboxCards(pending_answers={len(self._tasks)})"
+        return f"SandboxCards(pending_answers={len(self._pending)})"
 
     async def post_card(self, card: dict[str, Any]) -> None:
         to = _mentioned(card)
@@ -77,11 +78,7 @@ class SandboxCards:
         url = links.get(decision)
         if not url:
             return
-        task = asyncio.create_task(
-            self._answer(to, request_id, decision, url), name=f"sandbox-manager-{request_id}"
-        )
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._pending.spawn(self._answer(to, request_id, decision, url), f"sandbox-manager-{request_id}")
 
     async def _answer(self, manager: str, request_id: str, decision: str, url: str) -> None:
         try:
@@ -97,12 +94,8 @@ class SandboxCards:
 
     async def drain(self) -> None:
         """Wait for every pending manager answer (tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._pending.drain()
 
     async def aclose(self) -> None:
         """Cancel pending answers (service shutdown)."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._pending.aclose()

@@ -27,6 +27,7 @@ import structlog
 from ticketpilot.adapters.base import AdapterError, SmsReceipt
 from ticketpilot.adapters.sandbox.credentials import IssuedCredentials
 from ticketpilot.adapters.sandbox.ledger import SandboxLedger
+from ticketpilot.adapters.sandbox.pending import PendingActions
 from ticketpilot.adapters.sandbox.people import Behaviour, SandboxPeople, behaviour_of
 
 log = structlog.get_logger(__name__)
@@ -66,10 +67,10 @@ class SandboxSms:
         self._sleep = sleep
         self._failures: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._pending = PendingActions()
 
     def __repr__(self) -> str:
-        return f"SandboxSms(pending_reports={len(self._tasks)})"
+        return f"SandboxSms(pending_reports={len(self._pending)})"
 
     async def send(
         self, to: str, body: str, *, idempotency_key: str, status_callback: str | None = None
@@ -92,11 +93,7 @@ class SandboxSms:
         self._ledger.record("sms", **entry, status="queued", sid=sid)
         if status_callback and self._reports is not None:
             status = "undelivered" if behaviour is Behaviour.SMS_UNDELIVERED else "delivered"
-            task = asyncio.create_task(
-                self._report(status_callback, sid, to, status), name=f"sandbox-sms-report-{sid}"
-            )
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._pending.spawn(self._report(status_callback, sid, to, status), f"sandbox-sms-report-{sid}")
         return SmsReceipt(sid=sid, status="queued")
 
     async def _report(self, callback: str, sid: str, to: str, status: str) -> None:
@@ -127,15 +124,11 @@ class SandboxSms:
 
     async def drain(self) -> None:
         """Wait for every pending delivery report (tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._pending.drain()
 
     async def aclose(self) -> None:
         """Cancel pending delivery reports (service shutdown)."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._pending.aclose()
 
     def _failure_for(self, to: str, behaviour: Behaviour) -> AdapterError | None:
         if behaviour is Behaviour.SMS_FAIL:
