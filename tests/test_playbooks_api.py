@@ -276,3 +276,14 @@ async def test_a_playbook_given_only_through_the_api_can_be_activated_and_served
     assert [(lp.playbook_id, lp.source, lp.enabled) for lp in served] == [("api_only", "api", True)]
     detail = await _json(await client.get("/api/v1/playbooks/api_only", headers=AUTH), 200)
     assert (detail["active_version"], detail["file"], detail["source"]) == ("1.0.0", None, "api")
+
+
+async def test_ids_that_cannot_be_playbook_ids_are_404_not_500(
+    client: TestClient[web.Request, web.Application],
+) -> None:
+    for bad in ("a%00b", "UPPER", "x" * 80, "%E2%98%83"):
+        await _json(await client.get(f"/api/v1/playbooks/{bad}", headers=AUTH), 404)
+        await _json(await client.post(f"/api/v1/playbooks/{bad}/enable", headers=AUTH), 404)
+        await _json(
+            await client.put(f"/api/v1/playbooks/{bad}/activate", json={"version": "1"}, headers=AUTH), 404
+        )

@@ -7,6 +7,7 @@ validation as the files and every problem comes back at once: ``422 {"error": "i
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -73,10 +74,21 @@ async def reload_playbooks(request: web.Request) -> web.Response:
     )
 
 
+_PLAYBOOK_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def _playbook_id(request: web.Request) -> str:
+    """The path's playbook id; anything that cannot be an id (e.g. a NUL byte) is simply unknown (404)."""
+    playbook_id = request.match_info["playbook_id"]
+    if not _PLAYBOOK_ID.fullmatch(playbook_id):
+        raise _not_found(playbook_id[:64])
+    return playbook_id
+
+
 @routes.get("/api/v1/playbooks/{playbook_id}")
 async def get_playbook(request: web.Request) -> web.Response:
     registry = _registry(request)
-    playbook_id = request.match_info["playbook_id"]
+    playbook_id = _playbook_id(request)
     version = request.query.get("version") or None
     try:
         return web.json_response(await registry.get(playbook_id, version))
@@ -125,7 +137,7 @@ async def add_playbook(request: web.Request) -> web.Response:
 @routes.put("/api/v1/playbooks/{playbook_id}/activate")
 async def activate_playbook(request: web.Request) -> web.Response:
     registry = _registry(request)
-    playbook_id = request.match_info["playbook_id"]
+    playbook_id = _playbook_id(request)
     body = await read_json(request)
     version = body.get("version") if isinstance(body, dict) else None
     if not isinstance(version, str) or not version.strip():
@@ -143,7 +155,7 @@ async def _switch(
     request: web.Request, *, enabled: bool | None = None, kill_switch: bool | None = None
 ) -> web.Response:
     registry = _registry(request)
-    playbook_id = request.match_info["playbook_id"]
+    playbook_id = _playbook_id(request)
     try:
         if enabled is not None:
             await registry.set_enabled(playbook_id, enabled)
