@@ -74,11 +74,47 @@ def test_invalid_values_name_the_key(tmp_path: Path, toml: str, key: str, proble
     assert problem in info.value.problem
 
 
+LIVE_CREDENTIALS = [
+    "halopsa.base_url",
+    "halopsa.client_id",
+    "halopsa.client_secret",
+    "entra.tenant_id",
+    "entra.client_id",
+    "entra.client_secret",
+    "twilio.account_sid",
+    "twilio.auth_token",
+    "twilio.from_number",
+    "halopsa.webhook_password",
+    "http.admin_token",
+]
+
+
 def test_live_mode_needs_credentials(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(write(tmp_path, "[adapters]\nmode = 'live'\n"))
     assert info.value.key == "halopsa.base_url"
     assert "live" in info.value.problem
+
+
+def test_live_mode_names_every_missing_credential_at_once(tmp_path: Path) -> None:
+    toml = "[adapters]\nmode = 'live'\n[halopsa]\nclient_id = 'halo-app'\n[twilio]\nfrom_number = '+15005550006'\n"
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, toml))
+    expected = [k for k in LIVE_CREDENTIALS if k not in ("halopsa.client_id", "twilio.from_number")]
+    assert list(info.value.keys) == expected
+    lines = str(info.value).splitlines()
+    assert [line.split(": ", 1)[0] for line in lines] == expected
+    assert all("live" in line for line in lines)
+
+
+def test_every_invalid_value_is_named_at_once(tmp_path: Path) -> None:
+    toml = "[http]\nport = 'abc'\nprot = 1\n[engine]\nlease_s = -1\n[adapters]\nmode = 'prod'\n"
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, toml))
+    problems = dict(info.value.problems)
+    assert set(problems) == {"http.port", "http.prot", "engine.lease_s", "adapters.mode"}
+    assert "integer" in problems["http.port"] and problems["http.prot"] == "unknown key"
+    assert len(str(info.value).splitlines()) == 4
 
 
 def test_broken_toml_is_a_config_error(tmp_path: Path) -> None:
@@ -127,8 +163,11 @@ def test_cli_env_error_exits_2(tmp_path: Path) -> None:
         env=env,
     )
     assert proc.returncode == 2
-    assert "halopsa.base_url" in proc.stderr
     assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert [
+        line.removeprefix("configuration error: ").split(": ", 1)[0] for line in lines
+    ] == LIVE_CREDENTIALS
 
 
 def test_cli_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+        _print_config_error(exc)
         return EXIT_CONFIG
     configure_logging(settings.logging.level, settings.logging.format)
     try:
@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return asyncio.run(run_replay(settings, args))
     except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+        _print_config_error(exc)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 130
@@ -81,6 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cannot start: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     return 1
+
+
+def _print_config_error(exc: ConfigError) -> None:
+    """One line per key on stderr, each one saying what it is."""
+    for key, problem in exc.problems:
+        print(f"configuration error: {key}: {problem}", file=sys.stderr)
 
 
 async def _migrate(settings: Settings) -> int:

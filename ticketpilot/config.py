@@ -1,13 +1,14 @@
 """Typed configuration: ``config.toml`` (or ``--config FILE``) overridden by ``TICKETPILOT_<SECTION>__<KEY>``.
 
 Read once at start, validated, frozen. Every default lives here. Secrets are ``SecretStr`` so they never
-print. ``load_settings`` turns any problem into one :class:`ConfigError` naming the key.
+print. ``load_settings`` turns every problem into one :class:`ConfigError` naming each key.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -51,15 +52,32 @@ DEFAULT_TAXONOMY: tuple[str, ...] = (
 
 
 class ConfigError(Exception):
-    """A configuration value is missing or invalid. ``str()`` is the one-line message for the operator."""
+    """One or more configuration values are missing or invalid.
 
-    def __init__(self, key: str, problem: str) -> None:
-        super().__init__(f"{key}: {problem}")
+    ``problems`` holds every ``(key, problem)`` pair, in order; ``key`` and ``problem`` are the first one.
+    ``str()`` is the message for the operator: one ``key: problem`` line per key.
+    """
+
+    def __init__(self, key: str, problem: str, *more: tuple[str, str]) -> None:
+        self.problems: tuple[tuple[str, str], ...] = ((key, problem), *more)
+        super().__init__("\n".join(f"{k}: {p}" for k, p in self.problems))
         self.key = key
         self.problem = problem
 
+    @classmethod
+    def of(cls, problems: Sequence[tuple[str, str]]) -> ConfigError:
+        """One error for several ``(key, problem)`` pairs (at least one)."""
+        (key, problem), *more = problems
+        return cls(key, problem, *more)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(k for k, _ in self.problems)
+
     def __repr__(self) -> str:
-        return f"ConfigError(key={self.key!r}, problem={self.problem!r})"
+        if len(self.problems) == 1:
+            return f"ConfigError(key={self.key!r}, problem={self.problem!r})"
+        return f"ConfigError(problems={self.problems!r})"
 
 
 def _finite_positive(value: float) -> float:
@@ -210,6 +228,16 @@ class PolicyConfig(Section):
     minutes_saved_per_ticket: dict[str, float] = Field(default_factory=lambda: {"password_reset": 15.0})
 
 
+class GateConfig(Section):
+    """The decision gate (DESIGN §3)."""
+
+    max_decision_delay_s: PositiveSeconds = 900.0
+    """How long a ticket's decision may wait for a throttled or failing vendor (HaloPSA ticket read, Graph
+    enrichment, the LLM), counted from the first transient failure. Until then the inbox row is retried
+    durably (``Retry-After`` honoured) and nothing is written to HaloPSA; after it the ticket stays manual with
+    ``halopsa_unavailable``, ``directory_unavailable`` or ``llm_unavailable``."""
+
+
 class EngineConfig(Section):
     owner_id: str = ""
     """This process's lease owner name; empty: ``<hostname>:<http port>``, stable across restarts so a
@@ -270,6 +298,7 @@ class Settings(BaseSettings):
     teams: TeamsConfig = TeamsConfig()
     playbooks: PlaybooksConfig = PlaybooksConfig()
     policy: PolicyConfig = PolicyConfig()
+    gate: GateConfig = GateConfig()
     engine: EngineConfig = EngineConfig()
     sandbox: SandboxConfig = SandboxConfig()
     logging: LoggingConfig = LoggingConfig()
@@ -292,56 +321,68 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _live_needs_credentials(self) -> Settings:
-        if self.adapters.mode != "live":
-            return self
-        required: list[tuple[str, object]] = [
-            ("halopsa.base_url", self.halopsa.base_url),
-            ("halopsa.client_id", self.halopsa.client_id),
-            ("halopsa.client_secret", self.halopsa.client_secret.get_secret_value()),
-            ("entra.tenant_id", self.entra.tenant_id),
-            ("entra.client_id", self.entra.client_id),
-            (
-                "entra.client_secret",
-                self.entra.client_secret.get_secret_value() or self.entra.certificate_path,
-            ),
-            ("twilio.account_sid", self.twilio.account_sid),
-            ("twilio.auth_token", self.twilio.auth_token.get_secret_value()),
-            ("twilio.from_number", self.twilio.from_number or self.twilio.messaging_service_sid),
-        ]
-        for key, value in required:
-            if not value:
-                raise ValueError(f'LIVE::{key}::required when adapters.mode = "live"')
-        if not (
-            self.halopsa.webhook_password.get_secret_value()
-            or self.halopsa.webhook_path_secret.get_secret_value()
-        ):
-            raise ValueError(
-                "LIVE::halopsa.webhook_password::a webhook credential (webhook_password or "
-                'webhook_path_secret) is required when adapters.mode = "live"'
-            )
-        if not self.http.admin_token.get_secret_value():
-            raise ValueError('LIVE::http.admin_token::required when adapters.mode = "live"')
+        problems = live_mode_problems(self)
+        if problems:
+            # Not a ValueError: pydantic lets it through as is, with every missing key in it.
+            raise ConfigError.of(problems)
         return self
 
 
-def _first_error(exc: ValidationError) -> ConfigError:
-    err = exc.errors()[0]
-    msg = str(err.get("msg", "invalid value"))
-    if "LIVE::" in msg:
-        key, _, problem = msg.split("LIVE::", 1)[1].partition("::")
-        return ConfigError(key, problem)
-    loc = ".".join(str(p) for p in err.get("loc", ()) if not isinstance(p, int)) or "config"
-    if err.get("type") == "extra_forbidden":
-        msg = "unknown key"
-    elif msg.startswith("Value error, "):
-        msg = msg.removeprefix("Value error, ")
-    return ConfigError(loc, msg)
+def live_mode_problems(settings: Settings) -> list[tuple[str, str]]:
+    """Every credential ``adapters.mode = "live"`` needs and ``settings`` lacks, as (key, problem) pairs."""
+    if settings.adapters.mode != "live":
+        return []
+    required: list[tuple[str, object]] = [
+        ("halopsa.base_url", settings.halopsa.base_url),
+        ("halopsa.client_id", settings.halopsa.client_id),
+        ("halopsa.client_secret", settings.halopsa.client_secret.get_secret_value()),
+        ("entra.tenant_id", settings.entra.tenant_id),
+        ("entra.client_id", settings.entra.client_id),
+        (
+            "entra.client_secret",
+            settings.entra.client_secret.get_secret_value() or settings.entra.certificate_path,
+        ),
+        ("twilio.account_sid", settings.twilio.account_sid),
+        ("twilio.auth_token", settings.twilio.auth_token.get_secret_value()),
+        ("twilio.from_number", settings.twilio.from_number or settings.twilio.messaging_service_sid),
+    ]
+    problems = [(key, 'required when adapters.mode = "live"') for key, value in required if not value]
+    if not (
+        settings.halopsa.webhook_password.get_secret_value()
+        or settings.halopsa.webhook_path_secret.get_secret_value()
+    ):
+        problems.append(
+            (
+                "halopsa.webhook_password",
+                "a webhook credential (webhook_password or webhook_path_secret) is required when "
+                'adapters.mode = "live"',
+            )
+        )
+    if not settings.http.admin_token.get_secret_value():
+        problems.append(("http.admin_token", 'required when adapters.mode = "live"'))
+    return problems
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    """Every invalid key of ``exc``, one (key, problem) pair per key (several problems of a key joined)."""
+    by_key: dict[str, list[str]] = {}
+    for err in exc.errors():
+        msg = str(err.get("msg", "invalid value"))
+        loc = ".".join(str(p) for p in err.get("loc", ()) if not isinstance(p, int)) or "config"
+        if err.get("type") == "extra_forbidden":
+            msg = "unknown key"
+        elif msg.startswith("Value error, "):
+            msg = msg.removeprefix("Value error, ")
+        problems = by_key.setdefault(loc, [])
+        if msg not in problems:
+            problems.append(msg)
+    return ConfigError.of([(key, "; ".join(problems)) for key, problems in by_key.items()])
 
 
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     """Read ``path`` (default ``config.toml`` when it exists), apply env overrides, validate, freeze.
 
-    Raises :class:`ConfigError` with the key and the problem on any invalid or missing value.
+    Raises one :class:`ConfigError` naming every invalid or missing key (one line per key).
     """
     toml_path: Path | None
     if path is None:
@@ -364,6 +405,6 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        raise _first_error(exc) from None
+        raise _config_error(exc) from None
     finally:
         Settings._toml_path = None
