@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 import subprocess
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -14,8 +15,14 @@ from fakes.specs import require_graph_csdl
 from pydantic import SecretStr
 from structlog.testing import capture_logs
 
-from ticketpilot.adapters.base import AdapterError, AmbiguousUser, NotFound, PhoneMethod
-from ticketpilot.adapters.entra import GraphDirectory, normalize_e164
+from ticketpilot.adapters.base import (
+    AdapterError,
+    AmbiguousUser,
+    IdentitySignalUnavailable,
+    NotFound,
+    PhoneMethod,
+)
+from ticketpilot.adapters.entra import GraphDirectory, graph_scope, normalize_e164
 from ticketpilot.adapters.http_retry import RetryPolicy
 from ticketpilot.config import EntraConfig
 from ticketpilot.logging import REDACTED, redact
@@ -119,7 +126,40 @@ async def test_resolve_by_object_id_reads_user_manager_phones_and_groups(graph: 
     assert len(alice.group_ids) == 1
     token_request = graph.token_requests[0]
     assert token_request["grant_type"] == "client_credentials"
-    assert token_request["scope"] == graph.graph_url.removesuffix("/v1.0") + "/.default"
+    # A test double's host is no Graph resource: the default is the global cloud's Graph.
+    assert token_request["scope"] == "https://graph.microsoft.com/.default"
+
+
+async def test_token_request_carries_the_configured_graph_scope(graph: GraphFake) -> None:
+    """Behind a gateway that rewrites the URL, the token is still asked for Graph (not for the gateway)."""
+    directory = make_directory(graph, graph_scope="https://graph.microsoft.us/.default")
+    try:
+        alice = await directory.resolve_user(azure_oid=ALICE)
+    finally:
+        await directory.aclose()
+    assert alice.id == ALICE
+    assert [r["scope"] for r in graph.token_requests] == ["https://graph.microsoft.us/.default"]
+
+
+@pytest.mark.parametrize(
+    ("authority_url", "graph_url", "scope"),
+    [
+        ("https://login.microsoftonline.com", "https://graph.microsoft.com/v1.0", "https://graph.microsoft.com"),
+        ("https://login.microsoftonline.us", "https://graph.microsoft.us/v1.0", "https://graph.microsoft.us"),
+        ("https://login.microsoftonline.us", "https://dod-graph.microsoft.us/v1.0", "https://dod-graph.microsoft.us"),
+        ("https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn/v1.0",
+         "https://microsoftgraph.chinacloudapi.cn"),
+        # graph_url through a gateway: the cloud comes from the sign-in host.
+        ("https://login.microsoftonline.us", "https://egress.contoso.example/graph/v1.0", "https://graph.microsoft.us"),
+        ("https://login.chinacloudapi.cn", "https://egress.contoso.example/v1.0", "https://microsoftgraph.chinacloudapi.cn"),
+        ("https://login.microsoftonline.com", "https://egress.contoso.example/v1.0", "https://graph.microsoft.com"),
+        ("https://127.0.0.1:8443", "http://127.0.0.1:8080/v1.0", "https://graph.microsoft.com"),
+    ],
+)  # fmt: skip
+def test_default_graph_scope_is_the_clouds_graph(authority_url: str, graph_url: str, scope: str) -> None:
+    config = EntraConfig(authority_url=authority_url, graph_url=graph_url)
+    assert graph_scope(config) == scope + "/.default"
+    assert graph_scope(config.model_copy(update={"graph_scope": "api://gw/.default"})) == "api://gw/.default"
 
 
 async def test_resolve_by_mail_or_upn_exactly_one(graph: GraphFake) -> None:
@@ -336,6 +376,102 @@ def test_phone_normalisation() -> None:
     assert normalize_e164("") is None
 
 
+# --- identity signals: Identity Protection risk and security-info changes ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "level", "at_risk"),
+    [
+        ("atRisk", "low", True),
+        ("confirmedCompromised", "high", True),
+        ("none", "medium", True),
+        ("remediated", "none", False),
+        ("dismissed", "low", False),
+        (None, "none", False),  # never at risk: Graph answers 404
+    ],
+)
+async def test_user_risk_from_identity_protection(
+    graph: GraphFake, state: str | None, level: str, at_risk: bool
+) -> None:
+    graph.users[ALICE].risk_state = state
+    graph.users[ALICE].risk_level = level
+    directory = make_directory(graph)
+    try:
+        risk = await directory.get_user_risk(ALICE)
+    finally:
+        await directory.aclose()
+    assert risk.at_risk is at_risk
+    assert (risk.risk_state, risk.risk_level) == ((state, level) if state else ("none", "none"))
+    assert graph.calls("GET", f"/identityProtection/riskyUsers/{ALICE}")
+
+
+async def test_security_info_changes_inside_the_window_only(graph: GraphFake) -> None:
+    alice, bob = graph.users[ALICE], next(u for u in graph.users.values() if u.upn.startswith("bob"))
+    graph.add_audit(alice, "User registered security info", "2026-12-04T10:00:00Z")
+    graph.add_audit(alice, "Admin deleted security info", "2026-12-03T08:00:00Z", initiator=bob)
+    graph.add_audit(alice, "User started security info registration", "2026-12-04T09:59:00Z")
+    graph.add_audit(alice, "User changed default security info", "2026-11-20T10:00:00Z")  # outside
+    graph.add_audit(bob, "User registered security info", "2026-12-04T11:00:00Z")  # someone else
+    directory = make_directory(graph)
+    try:
+        changes = await directory.list_security_info_changes(ALICE, since=datetime(2026, 11, 28, tzinfo=UTC))
+    finally:
+        await directory.aclose()
+    assert [(c.activity, c.at.day, c.initiated_by) for c in changes] == [
+        ("User registered security info", 4, "alice@contoso.example"),
+        ("Admin deleted security info", 3, "bob@contoso.example"),
+    ]
+    audit_query = graph.calls("GET", "/auditLogs/directoryAudits")[0].query["$filter"]
+    assert "activityDateTime ge 2026-11-28T00:00:00Z" in audit_query
+    assert f"targetResources/any(t:t/id eq '{ALICE}')" in audit_query
+
+
+@pytest.mark.parametrize(
+    ("knob", "reason"),
+    [
+        ("identity_protection_licensed", "licence"),
+        ("audit_log_licensed", "licence"),
+        ("IdentityRiskyUser.Read.All", "permission"),
+        ("AuditLog.Read.All", "permission"),
+    ],
+)
+async def test_a_tenant_without_the_licence_or_permission_says_so(
+    graph: GraphFake, knob: str, reason: str
+) -> None:
+    if knob.endswith("licensed"):
+        setattr(graph, knob, False)
+    else:
+        graph.denied_permissions.add(knob)
+    risk_side = knob in ("identity_protection_licensed", "IdentityRiskyUser.Read.All")
+    directory = make_directory(graph)
+    try:
+        with pytest.raises(IdentitySignalUnavailable) as err:
+            if risk_side:
+                await directory.get_user_risk(ALICE)
+            else:
+                await directory.list_security_info_changes(ALICE, since=datetime(2026, 12, 1, tzinfo=UTC))
+    finally:
+        await directory.aclose()
+    assert err.value.reason == reason and err.value.status == 403 and not err.value.retryable
+    assert ("licence" if reason == "licence" else "AuditLog.Read.All") in err.value.message
+
+
+async def test_throttled_identity_signals_stay_retryable(graph: GraphFake) -> None:
+    graph.fail_next(429, times=2, headers={"Retry-After": "120"}, path_contains="/riskyUsers/")
+    graph.fail_next(429, times=2, headers={"Retry-After": "120"}, path_contains="/directoryAudits")
+    directory = make_directory(graph)
+    try:
+        with pytest.raises(AdapterError) as risk_err:
+            await directory.get_user_risk(ALICE)
+        with pytest.raises(AdapterError) as audit_err:
+            await directory.list_security_info_changes(ALICE, since=datetime(2026, 12, 1, tzinfo=UTC))
+    finally:
+        await directory.aclose()
+    for err in (risk_err, audit_err):
+        assert not isinstance(err.value, IdentitySignalUnavailable)
+        assert err.value.retryable and err.value.status == 429 and err.value.retry_after == 120
+
+
 async def test_requests_and_fake_shapes_match_the_graph_csdl(graph: GraphFake) -> None:
     csdl = require_graph_csdl()
     directory = make_directory(graph)
@@ -353,11 +489,16 @@ async def test_requests_and_fake_shapes_match_the_graph_csdl(graph: GraphFake) -
             ALICE, lifetime_minutes=60, one_time=True, idempotency_key="k"
         )
         await directory.reset_password(ALICE, force_change=True, idempotency_key="k2")
+        graph.users[ALICE].risk_state = "atRisk"
+        graph.add_audit(graph.users[ALICE], "User registered security info", "2026-12-04T10:00:00Z")
+        assert (await directory.get_user_risk(ALICE)).at_risk
+        assert await directory.list_security_info_changes(ALICE, since=datetime(2026, 12, 1, tzinfo=UTC))
     finally:
         await directory.aclose()
     assert graph.spec_errors == []
     graph_paths = {r.path for r in graph.requests if r.path.startswith("/v1.0/")}
-    assert len(graph_paths) >= 8
+    assert len(graph_paths) >= 10
+    assert {"riskyUser", "directoryAudit"} <= {kind for kind, _ in graph.emitted}
     for kind, obj in graph.emitted:
         assert csdl.unknown(kind, obj) == set(), (kind, obj)
         for key, value in obj.items():

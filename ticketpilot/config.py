@@ -176,7 +176,19 @@ class EntraConfig(Section):
     certificate_thumbprint: str = ""
     authority_url: str = "https://login.microsoftonline.com"
     graph_url: str = "https://graph.microsoft.com/v1.0"
+    graph_scope: str = ""
+    """The scope of Graph tokens (app-only: ``<resource>/.default``). Empty: the Graph resource of the cloud
+    that ``graph_url`` or else ``authority_url`` names (global, US Gov, US Gov DoD, China), global when neither
+    is Microsoft's. Set it when ``graph_url`` goes through a gateway or egress proxy that rewrites the URL."""
     cache_ttl_s: PositiveSeconds = 300.0
+
+    @field_validator("graph_scope")
+    @classmethod
+    def _graph_scope(cls, v: str) -> str:
+        v = v.strip()
+        if v and not v.endswith("/.default"):
+            raise ValueError("must end with /.default (app-only tokens are asked for a resource's .default)")
+        return v
 
 
 class MfaConfig(Section):
@@ -225,6 +237,13 @@ class PolicyConfig(Section):
     rate_limit_per_hour: int = Field(20, ge=0)
     """Global automated resets per rolling hour; beyond it the circuit breaker opens."""
     breaker_open_s: PositiveSeconds = 900.0
+    security_info_window_days: float = Field(7.0, gt=0, le=30, allow_inf_nan=False)
+    """Security info (MFA methods) registered, changed or deleted this recently blocks automation
+    (``recent_security_info_change``): a credential never goes to a phone registered inside the window.
+    At most 30: Entra keeps audit logs 30 days."""
+    require_identity_signals: bool = True
+    """Where the tenant cannot give an identity signal (Identity Protection risk, the audit log: no licence or
+    no permission), block automation (``identity_signals_unavailable``); ``false``: carry on without it."""
     minutes_saved_per_ticket: dict[str, float] = Field(default_factory=lambda: {"password_reset": 15.0})
 
 

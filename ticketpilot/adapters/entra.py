@@ -15,6 +15,7 @@ import string
 import threading
 import uuid
 from collections.abc import Awaitable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -25,9 +26,12 @@ from ticketpilot.adapters.base import (
     AdapterError,
     AmbiguousUser,
     DirectoryUser,
+    IdentitySignalUnavailable,
     NotFound,
     PhoneMethod,
     PrivilegeCheck,
+    SecurityInfoChange,
+    UserRisk,
 )
 from ticketpilot.adapters.http_retry import HttpClient, HttpResponse, RetryPolicy, Sleep, status_error
 from ticketpilot.config import EntraConfig
@@ -44,8 +48,51 @@ _PHONE_PUNCTUATION = re.compile(r"[\s\-().]")
 _TRUNK_ZERO = re.compile(r"(?<=\d)\s*\(0\)")
 """The national trunk prefix written after a country code, as in ``+44 (0)20 7946 0018``: not dialled."""
 _PASSWORD_SYMBOLS = "!#$%&*+-=?@^_"
+SECURITY_INFO_ACTIVITIES = frozenset(
+    {
+        "User registered security info",
+        "User registered all required security info",
+        "User changed default security info",
+        "User updated security info",
+        "User deleted security info",
+        "Admin registered security info",
+        "Admin updated security info",
+        "Admin deleted security info",
+    }
+)
+"""The "Authentication Methods" audit activities (category ``UserManagement``) that add, change or remove a
+user's security info. Starting, cancelling or reviewing a registration changes nothing and is left out."""
+AUDIT_SELECT = ("activityDateTime", "activityDisplayName", "result", "initiatedBy", "loggedByService")
+_LICENCE_HINT = re.compile(r"licen[cs]|premium|NonPremiumTenant", re.IGNORECASE)
+
+GLOBAL_GRAPH = "https://graph.microsoft.com"
+GRAPH_HOSTS = frozenset(
+    {"graph.microsoft.com", "graph.microsoft.us", "dod-graph.microsoft.us", "microsoftgraph.chinacloudapi.cn"}
+)
+"""Microsoft Graph's hosts in the global and national clouds (each is also its token resource)."""
+GRAPH_BY_LOGIN_HOST = {
+    "login.microsoftonline.com": GLOBAL_GRAPH,
+    "login.microsoft.com": GLOBAL_GRAPH,
+    "login.windows.net": GLOBAL_GRAPH,
+    "login.microsoftonline.us": "https://graph.microsoft.us",
+    "login.chinacloudapi.cn": "https://microsoftgraph.chinacloudapi.cn",
+    "login.partner.microsoftonline.cn": "https://microsoftgraph.chinacloudapi.cn",
+}
+"""The Graph resource of each cloud's sign-in host (US Gov DoD shares its sign-in host with US Gov: its
+``dod-graph.microsoft.us`` comes from ``graph_url``)."""
 
 T = TypeVar("T")
+
+
+def graph_scope(config: EntraConfig) -> str:
+    """The scope msal asks for: ``entra.graph_scope``, else the Graph resource of the configured cloud."""
+    if config.graph_scope:
+        return config.graph_scope
+    graph_host = (urlsplit(config.graph_url).hostname or "").lower()
+    if graph_host in GRAPH_HOSTS:
+        return f"https://{graph_host}/.default"
+    login_host = (urlsplit(config.authority_url).hostname or "").lower()
+    return f"{GRAPH_BY_LOGIN_HOST.get(login_host, GLOBAL_GRAPH)}/.default"
 
 
 def normalize_e164(raw: str) -> str | None:
@@ -102,8 +149,7 @@ class GraphDirectory:
     ) -> None:
         self._config = config
         self._graph = config.graph_url.rstrip("/")
-        parts = urlsplit(self._graph)
-        self._scope = f"{parts.scheme}://{parts.netloc}/.default"
+        self._scope = graph_scope(config)
         self._http = HttpClient(ADAPTER, http_timeout_s, retry or RetryPolicy(), sleep)
         self._msal_http_client = msal_http_client
         self._app: Any = None
@@ -336,6 +382,64 @@ class GraphDirectory:
         unique = tuple(dict.fromkeys(reasons))
         return PrivilegeCheck(privileged=bool(unique), roles=unique)
 
+    async def get_user_risk(self, user_id: str) -> UserRisk:
+        """``GET /identityProtection/riskyUsers/{id}`` (Entra ID P2, ``IdentityRiskyUser.Read.All``).
+
+        Graph answers 404 for a user who was never at risk. A 403 (no licence, no permission) raises
+        :class:`IdentitySignalUnavailable`; 429/5xx stay retryable :class:`AdapterError`s.
+        """
+        what = "GET /identityProtection/riskyUsers/{id}"
+        try:
+            body = await self._signal_get(f"/identityProtection/riskyUsers/{quote(user_id, safe='')}", what)
+        except NotFound:
+            return UserRisk()
+        return UserRisk(
+            risk_state=str(body.get("riskState") or "none"),
+            risk_level=str(body.get("riskLevel") or "none"),
+            risk_detail=str(body.get("riskDetail") or ""),
+            last_updated=_parse_time(body.get("riskLastUpdatedDateTime")),
+        )
+
+    async def list_security_info_changes(
+        self, user_id: str, *, since: datetime
+    ) -> tuple[SecurityInfoChange, ...]:
+        """Security info added, changed or removed for the user since ``since``, from the directory audit log.
+
+        ``GET /auditLogs/directoryAudits`` filtered to category ``UserManagement``, the user as a target
+        resource and ``activityDateTime ge since`` (``AuditLog.Read.All``); the activities are matched
+        here (:data:`SECURITY_INFO_ACTIVITIES`), and failed attempts are kept (fail safe).
+        """
+        literal = user_id.replace("'", "''")
+        stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        what = "GET /auditLogs/directoryAudits"
+        params = {
+            "$filter": (
+                f"activityDateTime ge {stamp} and category eq 'UserManagement'"
+                f" and targetResources/any(t:t/id eq '{literal}')"
+            ),
+            "$select": ",".join(AUDIT_SELECT),
+        }
+        try:
+            rows = await self._get_all("/auditLogs/directoryAudits", what=what, params=params)
+        except AdapterError as exc:
+            raise _unavailable(exc, what) from None
+        changes = []
+        for row in rows:
+            activity = str(row.get("activityDisplayName") or "")
+            at = _parse_time(row.get("activityDateTime"))
+            if activity not in SECURITY_INFO_ACTIVITIES or at is None or at < since:
+                continue
+            changes.append(SecurityInfoChange(activity=activity, at=at, initiated_by=_initiator(row)))
+        return tuple(sorted(changes, key=lambda c: c.at, reverse=True))
+
+    async def _signal_get(self, path: str, what: str) -> dict[str, Any]:
+        try:
+            return await self._get(path, what=what)
+        except NotFound:
+            raise
+        except AdapterError as exc:
+            raise _unavailable(exc, what) from None
+
     async def _role_rows(self, collection: str, principal_id: str) -> list[dict[str, Any]]:
         literal = principal_id.replace("'", "''")
         return await self._get_all(
@@ -376,6 +480,44 @@ class GraphDirectory:
         )
         log.info("entra_password_reset", user_id=user_id, force_change=force_change)
         return password
+
+
+def _unavailable(exc: AdapterError, what: str) -> AdapterError:
+    """A 403 — or a 401 that names the licence — as :class:`IdentitySignalUnavailable`; others unchanged."""
+    if exc.status == 403 or (exc.status == 401 and _LICENCE_HINT.search(exc.message)):
+        licence = bool(_LICENCE_HINT.search(exc.message))
+        problem = (
+            "the tenant has no licence for it (Microsoft Entra ID P2 for risk, P1 for audit logs)"
+            if licence
+            else "permission denied (needs IdentityRiskyUser.Read.All and AuditLog.Read.All)"
+        )
+        return IdentitySignalUnavailable(
+            ADAPTER, f"{what}: {problem} — {exc.message[:200]}", reason="licence" if licence else "permission"
+        )
+    return exc
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """Graph's ``2026-12-01T10:00:00.1234567Z`` (7 fractional digits) → an aware datetime; None if absent."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = re.sub(r"(\.\d{6})\d+", r"\1", value.strip()).replace("Z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _initiator(row: dict[str, Any]) -> str:
+    initiated = row.get("initiatedBy")
+    if not isinstance(initiated, dict):
+        return ""
+    for kind, key in (("user", "userPrincipalName"), ("app", "displayName")):
+        actor = initiated.get(kind)
+        if isinstance(actor, dict) and actor.get(key):
+            return str(actor[key])
+    return ""
 
 
 def _role_name(row: dict[str, Any]) -> str:
