@@ -287,3 +287,29 @@ async def test_missing_folder_is_a_problem_but_keeps_stored_versions(
     assert "playbooks folder not found" in registry.problems()[0].message
     assert registry.active("password_reset") is not None
     assert registry.for_sub_category("PASSWORD_RESET") != []
+
+
+async def test_a_5000_digit_number_is_a_problem_at_start_and_in_a_watched_folder(
+    pool: asyncpg.Pool, folder: Path
+) -> None:
+    # Issue 10 item 5: such a file made every reload raise, so a restart crash-looped and a deleted
+    # playbook stayed active.
+    huge = PASSWORD_RESET.replace("    timeout: 3m\n", "    timeout: " + "9" * 5000 + "\n")
+    (folder / "mfa_reset.yml").write_text(
+        MFA_RESET.replace("confidence_threshold:", "confidence_threshold: 1" + "0" * 5000 + " #")
+    )
+    reg = PlaybookRegistry(pool, folder, watch=True, debounce_ms=50)
+    await reg.start()
+    try:
+        assert [Path(p.file).name for p in reg.problems()] == ["mfa_reset.yml"]
+        assert load_errors_gauge() == 1
+        path = folder / "password_reset.yml"
+        atomic_write(path, versioned(huge, "1.1.0"))
+        await eventually(lambda: len(reg.problems()) == 2, "the second broken file is reported")
+        assert reg.for_sub_category("PASSWORD_RESET") != []  # the last good version still serves
+        path.unlink()
+        await eventually(
+            lambda: reg.for_sub_category("PASSWORD_RESET") == [], "the deleted playbook is withdrawn"
+        )
+    finally:
+        await reg.stop()

@@ -232,9 +232,10 @@ async def test_enable_disable_and_kill_switch(
     await _json(await client.post("/api/v1/playbooks/nope/kill_switch", json={"on": True}, headers=AUTH), 404)
 
 
-async def test_readiness_is_503_while_a_playbook_file_is_broken(
+async def test_a_broken_playbook_file_is_reported_but_readiness_stays_200(
     client: TestClient[web.Request, web.Application], folder: Path
 ) -> None:
+    # One invalid file must not take every replica out of rotation: the last good versions still serve.
     ready = await _json(await client.get("/readyz"), 200)
     assert ready["checks"]["playbooks"] == {"ok": True, "loaded": 2, "errors": []}
 
@@ -244,7 +245,8 @@ async def test_readiness_is_503_while_a_playbook_file_is_broken(
     reloaded = await _json(await client.post("/api/v1/playbooks/reload", headers=AUTH), 200)
     assert [e["line"] for e in reloaded["errors"]] == [line_of(text, "timeout: -3m")]
 
-    body = await _json(await client.get("/readyz"), 503)
+    body = await _json(await client.get("/readyz"), 200)
+    assert body["status"] == "ready"
     check = body["checks"]["playbooks"]
     assert check["ok"] is False and check["loaded"] == 2  # the last good version is still served
     assert [(e["file"], e["line"]) for e in check["errors"]] == [(str(broken), line_of(text, "timeout: -3m"))]
@@ -254,9 +256,56 @@ async def test_readiness_is_503_while_a_playbook_file_is_broken(
         "active_version"
     ] == "1.0.0"
 
+    metrics = await (await client.get("/metrics")).text()
+    assert "ticketpilot_playbook_load_errors 1.0" in metrics
+
     broken.write_text(PASSWORD_RESET)
     await _json(await client.post("/api/v1/playbooks/reload", headers=AUTH), 200)
+    body = await _json(await client.get("/readyz"), 200)
+    assert body["checks"]["playbooks"]["ok"] is True
+    assert "ticketpilot_playbook_load_errors 0.0" in await (await client.get("/metrics")).text()
+
+
+HUGE = "9" * 5000
+
+
+async def test_a_5000_digit_number_in_a_file_is_a_problem_and_reload_goes_on(
+    client: TestClient[web.Request, web.Application], services: Services, folder: Path
+) -> None:
+    broken = folder / "mfa_reset.yml"
+    text = MFA_RESET.replace("    timeout: 30s\n", f"    timeout: {HUGE}\n", 1)
+    assert text != MFA_RESET
+    broken.write_text(text)
+    reloaded = await _json(await client.post("/api/v1/playbooks/reload", headers=AUTH), 200)
+    assert [(e["file"], e["line"]) for e in reloaded["errors"]] == [(str(broken), line_of(text, HUGE[:20]))]
     await _json(await client.get("/readyz"), 200)
+
+    # Reload keeps working for every other file: deleting password_reset.yml withdraws it.
+    (folder / "password_reset.yml").unlink()
+    await _json(await client.post("/api/v1/playbooks/reload", headers=AUTH), 200)
+    assert services.registry.for_sub_category("PASSWORD_RESET") == []
+    assert services.registry.for_sub_category("MFA_RESET") != []  # the last good mfa_reset still serves
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("    timeout: 30s\n", f"    timeout: {HUGE}\n"),
+        ('version: "1.0.0"', f"version: {HUGE}"),
+        ('version: "1.0.0"', 'version: "1.0\\0"'),
+        ('version: "1.0.0"', 'version: "1.0\\ud800"'),
+        ("    timeout: 30s\n", "    timeout: 999999999999h\n"),
+    ],
+    ids=["huge-timeout", "huge-version", "nul-version", "surrogate-version", "overflowing-timeout"],
+)
+async def test_hostile_yaml_through_the_api_is_422_with_its_line(
+    client: TestClient[web.Request, web.Application], old: str, new: str
+) -> None:
+    text = MFA_RESET.replace(old, new, 1).replace("id: mfa_reset", "id: hostile")
+    assert text != MFA_RESET.replace("id: mfa_reset", "id: hostile")
+    body = await _json(await client.post("/api/v1/playbooks", data=text.encode(), headers=YAML), 422)
+    assert body["error"] == "invalid_playbook"
+    assert [e["line"] for e in body["detail"]] == [line_of(text, new.strip()[:20])]
 
 
 async def test_a_playbook_given_only_through_the_api_can_be_activated_and_served(

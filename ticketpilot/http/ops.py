@@ -43,7 +43,9 @@ async def readyz(request: web.Request) -> web.Response:
         "loaded": len(services.registry.loaded()),
         "errors": [p.as_dict() for p in problems],
     }
-    ready = ready and not problems
+    # A broken playbook file is reported, not a reason to leave rotation: the last good versions still
+    # serve, and taking every replica out for one file would stop all intake (the
+    # ticketpilot_playbook_load_errors gauge is what to alert on).
     return web.json_response(
         {"status": "ready" if ready else "not_ready", "checks": checks}, status=200 if ready else 503
     )

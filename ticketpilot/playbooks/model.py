@@ -20,25 +20,37 @@ SERVICES: frozenset[str] = frozenset(
 )
 """The step services playbooks may name (DESIGN §4)."""
 
+REASKABLE_SERVICES: frozenset[str] = frozenset({"verification.mfa"})
+"""Services whose attempt, left in doubt by a restart, may be asked again (``on_restart``): a verification
+that asks the requester. A credential or a delivery in doubt is never re-sent; ``verification.manager``
+simply resumes its wait (the same request, no second card)."""
+
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+MIN_DURATION_S = 0.001
+MAX_DURATION_S = 30 * 24 * 3600.0
+"""Every duration in a playbook lies between 1 ms and 30 days, so deadlines and timers never overflow."""
 
 
 def parse_duration(value: Any) -> float:
-    """``90``, ``"90s"``, ``"5m"``, ``"1h"``, ``"250ms"`` → seconds. Rejects non-positive and non-finite."""
+    """``90``, ``"90s"``, ``"5m"``, ``"1h"``, ``"250ms"`` → seconds, between 1 ms and 30 days."""
     if isinstance(value, bool):
         raise ValueError("a duration must be a number of seconds or a string like '30s', '5m', '1h'")
-    if isinstance(value, int | float):
+    if isinstance(value, int) and abs(value) > 10 * MAX_DURATION_S:
+        seconds = math.copysign(math.inf, value)  # float() of a huge int would overflow
+    elif isinstance(value, int | float):
         seconds = float(value)
     elif isinstance(value, str):
         match = _DURATION.match(value)
         if not match:
-            raise ValueError(f"{value!r} is not a duration (use seconds or '30s', '5m', '1h')")
+            raise ValueError(f"{value[:40]!r} is not a duration (use seconds or '30s', '5m', '1h')")
         seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     else:
         raise ValueError("a duration must be a number of seconds or a string like '30s', '5m', '1h'")
     if math.isnan(seconds) or math.isinf(seconds) or seconds <= 0:
         raise ValueError("a duration must be positive and finite")
+    if not MIN_DURATION_S <= seconds <= MAX_DURATION_S:
+        raise ValueError("a duration must be between 1ms and 720h (30 days)")
     return seconds
 
 
@@ -80,6 +92,11 @@ class Step(Strict):
     on_failure: str | None = None
     on_timeout: str | None = None
     """Where a timeout leads; defaults to ``on_failure``."""
+    on_restart: Literal["reask", "fallback"] | None = None
+    """An attempt left in doubt by a restart (a push sent, no answer recorded), for a service in
+    :data:`REASKABLE_SERVICES`: ``reask`` (the default) asks again once, a new attempt; ``fallback`` goes
+    where an unanswered one would (``on_timeout``, else ``on_failure``). A second interruption always
+    takes the fallback."""
     terminal: TerminalOutcome | None = None
     reason: str = ""
     """For an ESCALATED terminal step: the escalation reason written to the ticket."""

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from ticketpilot.playbooks.bounds import NumberTooLong, bounded_yaml, value_problems
 from ticketpilot.playbooks.graph import graph_problems
 from ticketpilot.playbooks.model import Playbook, RetryPolicy, Step, Triggers
 from ticketpilot.playbooks.yaml_lines import key_line, line_for
@@ -91,13 +91,32 @@ class Validated:
 
 
 def validate_text(text: str, file: str) -> Validated:
-    """Validate playbook YAML ``text`` (named ``file`` in problems); never raises for bad input."""
+    """Validate playbook YAML ``text`` (named ``file`` in problems); never raises for bad input.
+
+    Whatever a file holds is a problem report for that file: a registry reloading a folder must never be
+    stopped by one file's content.
+    """
     try:
-        root = _yaml().load(io.StringIO(text))
-    except YAMLError as exc:
-        return Validated(None, (Problem(file, _yaml_error_line(exc, text), _yaml_error_message(exc)),), None)
+        return _validate(text, file)
     except RecursionError:
         return Validated(None, (Problem(file, 1, "YAML nested too deeply to be a playbook"),), None)
+    except Exception as exc:  # a shape no check above foresaw: still a problem, never a crash
+        message = f"cannot read this file as a playbook ({type(exc).__name__})"
+        return Validated(None, (Problem(file, 1, message),), None)
+
+
+def _validate(text: str, file: str) -> Validated:
+    try:
+        root = bounded_yaml().load(io.StringIO(text))
+    except YAMLError as exc:
+        return Validated(None, (Problem(file, _yaml_error_line(exc, text), _yaml_error_message(exc)),), None)
+    except NumberTooLong as exc:
+        return Validated(None, (Problem(file, exc.line, str(exc)),), None)
+    except (ValueError, OverflowError, TypeError) as exc:  # a scalar ruamel cannot construct
+        message = (
+            f"YAML value cannot be read: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}"
+        )
+        return Validated(None, (Problem(file, 1, message),), None)
     if not isinstance(root, CommentedMap):
         kind = "empty" if root is None else _a(_type_name(root))
         message = (
@@ -111,7 +130,11 @@ def validate_text(text: str, file: str) -> Validated:
     except _TooLarge:
         message = f"more than {_MAX_NODES} values once aliases are expanded; not a playbook"
         return Validated(None, (Problem(file, 1, message, playbook_id),), playbook_id, id_line)
-    found = [*_schema_problems(root, plain), *graph_problems(root)]
+    found = [
+        *_schema_problems(root, plain),
+        *graph_problems(root),
+        *((line, _located(root, loc, message)) for line, loc, message in value_problems(root)),
+    ]
     problems = tuple(Problem(file, line, message, playbook_id) for line, message in sorted(set(found)))
     if problems:
         return Validated(None, problems, playbook_id, id_line)
@@ -132,9 +155,9 @@ def cli_validate(path: str | Path, out: TextIO | None = None) -> int:
     return loader.cli_validate(path, out)
 
 
-def _yaml() -> YAML:
-    # A fresh instance per call: ruamel's YAML objects are not safe to share between threads.
-    return YAML(typ="rt")
+def _located(root: CommentedMap, loc: Sequence[Any], message: str) -> str:
+    where = _where(root, loc)
+    return f"{where}: {message}" if where else message
 
 
 def _yaml_error_line(exc: YAMLError, text: str) -> int:
@@ -243,6 +266,8 @@ def _schema_problems(root: CommentedMap, plain: Any) -> Iterator[tuple[int, str]
         kind = err["type"]
         if kind == "too_short" and any(other[: len(loc)] == loc and other != loc for other in locs):
             continue  # "0 items after validation" only echoes the errors inside the list
+        if kind == "string_unicode":
+            continue  # a lone surrogate: reported by bounds.value_problems, with what it is
         if kind == "extra_forbidden":
             key = str(loc[-1])
             model = _model_at(loc[:-1])
