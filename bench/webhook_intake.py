@@ -39,7 +39,7 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ticketpilot.adapters.base import DirectoryUser, PhoneMethod, PrivilegeCheck, Ticket
+from ticketpilot.adapters.base import DirectoryUser, PhoneMethod, PrivilegeCheck, Ticket, UserRisk
 from ticketpilot.config import HalopsaConfig, PolicyConfig, Settings
 from ticketpilot.database import create_pool
 from ticketpilot.engine.migrate import migrate
@@ -233,6 +233,12 @@ class _Directory:
 
     async def check_privileged(self, user_id: str) -> PrivilegeCheck:
         return PrivilegeCheck(privileged=False)
+
+    async def get_user_risk(self, user_id: str) -> UserRisk:
+        return UserRisk()
+
+    async def list_security_info_changes(self, user_id: str, *, since: Any) -> tuple[Any, ...]:
+        return ()
 
 
 class _Engine:

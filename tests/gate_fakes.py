@@ -25,7 +25,9 @@ from ticketpilot.adapters.base import (
     NotFound,
     PhoneMethod,
     PrivilegeCheck,
+    SecurityInfoChange,
     Ticket,
+    UserRisk,
 )
 from ticketpilot.config import AdaptersConfig, HalopsaConfig, HttpConfig, PolicyConfig, Settings
 from ticketpilot.gate.classification import Classification, ClassifierResult, RiskFlag, TicketText
@@ -170,11 +172,14 @@ def user_id_for(email: str) -> str:
 
 class FakeDirectory:
     """Any address is a user; ``disabled*`` → disabled, ``admin*`` → privileged, ``nophone*`` → no mobile,
-    ``ghost*`` → not found, ``twin*`` → ambiguous. ``fail_privilege_check`` makes the check raise."""
+    ``ghost*`` → not found, ``twin*`` → ambiguous, ``risky*`` → Identity Protection risk high, ``newphone*``
+    → security info registered a day ago. ``fail_privilege_check`` makes the check raise;
+    ``identity_failure`` is raised by both identity-signal reads."""
 
     def __init__(self, *, groups: dict[str, tuple[str, ...]] | None = None) -> None:
         self.groups = groups or {}
         self.fail_privilege_check = False
+        self.identity_failure: Exception | None = None
         self.down = False
         self.calls: list[tuple[str, str]] = []
         self._known: set[str] = set()
@@ -222,6 +227,28 @@ class FakeDirectory:
             if user_id_for(address) == user_id and address.startswith("admin"):
                 return PrivilegeCheck(privileged=True, roles=("direct:Global Administrator",))
         return PrivilegeCheck(privileged=False)
+
+    def _address(self, user_id: str) -> str:
+        return next((a for a in self._known if user_id_for(a) == user_id), "")
+
+    async def get_user_risk(self, user_id: str) -> UserRisk:
+        self.calls.append(("get_user_risk", user_id))
+        if self.identity_failure is not None:
+            raise self.identity_failure
+        if self._address(user_id).startswith("risky"):
+            return UserRisk(risk_state="atRisk", risk_level="high")
+        return UserRisk()
+
+    async def list_security_info_changes(
+        self, user_id: str, *, since: datetime
+    ) -> tuple[SecurityInfoChange, ...]:
+        self.calls.append(("list_security_info_changes", user_id))
+        if self.identity_failure is not None:
+            raise self.identity_failure
+        at = datetime.now(UTC) - timedelta(days=1)
+        if self._address(user_id).startswith("newphone") and at >= since:
+            return (SecurityInfoChange(activity="User registered security info", at=at),)
+        return ()
 
     def know(self, email: str) -> str:
         self._known.add(email.lower())

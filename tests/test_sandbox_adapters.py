@@ -85,6 +85,26 @@ async def test_disabled_admin_and_no_phone_users() -> None:
     assert await directory.get_manager(no_manager.id) is None
 
 
+@pytest.mark.parametrize(
+    ("email", "blocker"),
+    [
+        ("jane@x.example", None),
+        ("risky.jo@x.example", "identity_risk"),
+        ("new-phone.kim@x.example", "recent_security_info_change"),
+        ("unlicensed.lee@x.example", "identity_signals_unavailable"),
+    ],
+)
+async def test_identity_signal_twins_block_through_the_gate_checks(email: str, blocker: str | None) -> None:
+    from ticketpilot.gate.blockers import check_requester
+    from ticketpilot.gate.enrichment import RequesterResolver
+    from ticketpilot.gate.facts import PolicySnapshot
+
+    h = build_harness(None)
+    facts = await RequesterResolver(h.adapters.directory, ttl_s=60).resolve(email=email)
+    names = [b.name.value for b in check_requester(facts, PolicySnapshot())]
+    assert names == ([blocker] if blocker else [])
+
+
 async def test_mfa_push_answers_per_behaviour_after_the_configured_delays() -> None:
     h = build_harness(None)
     assert await h.adapters.mfa.push("jane@x.example", context_id="c1") == "approved"

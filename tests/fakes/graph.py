@@ -90,6 +90,9 @@ class FakeUser:
     password: str | None = None
     force_change: bool | None = None
     taps: list[dict[str, Any]] = field(default_factory=list)
+    risk_state: str | None = None
+    """Identity Protection's ``riskState``; None: never at risk (``riskyUsers/{id}`` answers 404)."""
+    risk_level: str = "none"
 
 
 @dataclass
@@ -134,6 +137,14 @@ class GraphFake(FakeServer):
         self.issued_taps: list[str] = []
         """Every Temporary Access Pass value handed out, in order (a user's ``taps`` keeps only the last)."""
         self.emitted: list[tuple[str, dict[str, Any]]] = []
+        self.audits: list[dict[str, Any]] = []
+        """``directoryAudit`` rows (add with :meth:`add_audit`)."""
+        self.identity_protection_licensed = True
+        """False: ``riskyUsers`` answers 403 "not licensed" (no Entra ID P2)."""
+        self.audit_log_licensed = True
+        """False: ``directoryAudits`` answers 403 ``Authentication_RequestFromNonPremiumTenantOrB2CTenant``."""
+        self.denied_permissions: set[str] = set()
+        """Application permissions not granted: ``IdentityRiskyUser.Read.All``, ``AuditLog.Read.All``."""
         self._tokens: set[str] = set()
         self._seq = itertools.count(1)
         self.authority_url = ""
@@ -167,6 +178,44 @@ class GraphFake(FakeServer):
         user = FakeUser(id=fields.pop("id", str(uuid.uuid4())), upn=upn, **fields)
         self.users[user.id] = user
         return user
+
+    def add_audit(
+        self, target: FakeUser, activity: str, at: str, *, initiator: FakeUser | None = None
+    ) -> dict[str, Any]:
+        """A ``directoryAudit`` of the Authentication Methods service about ``target`` at ``at`` (ISO, Z)."""
+        actor = initiator or target
+        row: dict[str, Any] = {
+            "id": f"Directory_{uuid.uuid4()}",
+            "category": "UserManagement",
+            "correlationId": str(uuid.uuid4()),
+            "result": "success",
+            "resultReason": "",
+            "activityDisplayName": activity,
+            "activityDateTime": at,
+            "loggedByService": "Authentication Methods",
+            "operationType": "Add",
+            "initiatedBy": {
+                "app": None,
+                "user": {
+                    "id": actor.id,
+                    "displayName": actor.display_name or None,
+                    "userPrincipalName": actor.upn,
+                    "ipAddress": "203.0.113.7",
+                },
+            },
+            "targetResources": [
+                {
+                    "id": target.id,
+                    "displayName": target.display_name or None,
+                    "type": "User",
+                    "userPrincipalName": target.upn,
+                    "modifiedProperties": [],
+                }
+            ],
+            "additionalDetails": [],
+        }
+        self.audits.append(row)
+        return row
 
     def add_group(self, display_name: str, **fields: Any) -> FakeGroup:
         group = FakeGroup(id=fields.pop("id", str(uuid.uuid4())), display_name=display_name, **fields)
@@ -237,6 +286,10 @@ class GraphFake(FakeServer):
         method = request.method
         if path == "/users" and method == "GET":
             return self._find_users(request)
+        if path == "/auditLogs/directoryAudits" and method == "GET":
+            return self._directory_audits(request)
+        if m := re.fullmatch(r"/identityProtection/riskyUsers/([^/]+)", path):
+            return self._risky_user(m.group(1)) if method == "GET" else _error(405, "BadRequest", "")
         if m := re.fullmatch(
             r"/roleManagement/directory/(roleAssignments|roleEligibilityScheduleInstances)", path
         ):
@@ -310,6 +363,59 @@ class GraphFake(FakeServer):
         ]
         top = int(request.query.get("$top", "100"))
         return self._page(request, "user", rows[:top])
+
+    def _risky_user(self, user_id: str) -> web.Response:
+        if "IdentityRiskyUser.Read.All" in self.denied_permissions:
+            return _error(
+                403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+            )
+        if not self.identity_protection_licensed:
+            return _error(403, "Forbidden", "Your tenant is not licensed for this feature.")
+        user = self.users.get(user_id)
+        if user is None or user.risk_state is None:
+            return _error(404, "ResourceNotFound", f"Resource '{user_id}' does not exist.")
+        return self._json(
+            "riskyUser",
+            {
+                "id": user.id,
+                "isDeleted": False,
+                "isProcessing": False,
+                "riskLastUpdatedDateTime": "2026-12-04T09:30:12.1234567Z",
+                "riskLevel": user.risk_level,
+                "riskState": user.risk_state,
+                "riskDetail": "none",
+                "userDisplayName": user.display_name,
+                "userPrincipalName": user.upn,
+            },
+        )
+
+    def _directory_audits(self, request: web.Request) -> web.Response:
+        if "AuditLog.Read.All" in self.denied_permissions:
+            return _error(
+                403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+            )
+        if not self.audit_log_licensed:
+            return _error(
+                403,
+                "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+                "Neither tenant is B2C or tenant doesn't have premium license",
+            )
+        query = request.query.get("$filter", "")
+        since = re.search(r"activityDateTime ge (\S+)", query)
+        target = re.search(r"targetResources/any\(t:t/id eq '((?:[^']|'')*)'\)", query)
+        category = re.search(r"category eq '([^']*)'", query)
+        rows = [
+            row
+            for row in self.audits
+            if (since is None or row["activityDateTime"] >= since.group(1))
+            and (target is None or any(t["id"] == target.group(1) for t in row["targetResources"]))
+            and (category is None or row["category"] == category.group(1))
+        ]
+        rows.sort(key=lambda r: r["activityDateTime"], reverse=True)
+        select = request.query.get("$select")
+        if select:
+            rows = [{k: r.get(k) for k in ["id", *select.split(",")]} for r in rows]
+        return self._page(request, "directoryAudit", rows)
 
     def _groups_of(self, user: FakeUser) -> list[FakeGroup]:
         return [self.groups[g] for g in user.groups if g in self.groups]

@@ -300,7 +300,8 @@ class GraphCsdl:
         if "$expand" in query:
             names |= {re.sub(r"\(.*\)$", "", n.strip()) for n in query["$expand"].split(",")}
         if "$filter" in query:
-            names |= set(re.findall(r"(\w+)\s+(?:eq|ne|in|startswith)\b", query["$filter"]))
+            names |= set(re.findall(r"(\w+)\s+(?:eq|ne|in|startswith|ge|le|gt|lt)\b", query["$filter"]))
+            names |= set(re.findall(r"(\w+)/(?:any|all)\(", query["$filter"]))  # lambda over a collection
         problems = [
             f"{method} {path}: {type_name} has no {n!r}" for n in sorted(self.unknown(type_name, names))
         ]

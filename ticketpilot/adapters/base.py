@@ -7,6 +7,7 @@ Adapters never import the engine or the gate. They raise :class:`AdapterError` (
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -119,6 +120,45 @@ class AmbiguousUser(AdapterError):
         super().__init__(adapter, message, retryable=False, status=409)
 
 
+RISKY_STATES = frozenset({"atRisk", "confirmedCompromised"})
+RISKY_LEVELS = frozenset({"medium", "high"})
+
+
+class UserRisk(Frozen):
+    """Identity Protection's verdict on a user (Graph ``riskyUser``); a user never at risk has none."""
+
+    risk_state: str = "none"
+    """``none | confirmedSafe | remediated | dismissed | atRisk | confirmedCompromised``."""
+    risk_level: str = "none"
+    """``low | medium | high | hidden | none``; ``hidden`` when the tenant's licence does not disclose it."""
+    risk_detail: str = ""
+    last_updated: datetime | None = None
+
+    @property
+    def at_risk(self) -> bool:
+        return self.risk_state in RISKY_STATES or self.risk_level in RISKY_LEVELS
+
+
+class SecurityInfoChange(Frozen):
+    """One registration, change or deletion of a user's security info (MFA methods), from the audit log."""
+
+    activity: str
+    """The audit activity, e.g. ``User registered security info``, ``Admin deleted security info``."""
+    at: datetime
+    initiated_by: str = ""
+
+
+class IdentitySignalUnavailable(AdapterError):
+    """The tenant cannot answer an identity-signal query: no licence for it, or no permission (HTTP 403).
+
+    Not retryable; ``reason`` is ``licence`` or ``permission``.
+    """
+
+    def __init__(self, adapter: str, message: str, *, reason: Literal["licence", "permission"]) -> None:
+        super().__init__(adapter, message, retryable=False, status=403)
+        self.reason = reason
+
+
 class Directory(Protocol):
     async def resolve_user(self, *, azure_oid: str = "", email: str = "") -> DirectoryUser:
         """Exactly one user by object id, else by mail/UPN; :class:`NotFound` or :class:`AmbiguousUser`."""
@@ -130,6 +170,22 @@ class Directory(Protocol):
 
     async def check_privileged(self, user_id: str) -> PrivilegeCheck:
         """Direct, group-based and PIM-eligible directory roles. Raises on failure (caller: privileged)."""
+        ...
+
+    async def get_user_risk(self, user_id: str) -> UserRisk:
+        """Identity Protection user risk (a user never at risk: ``UserRisk()``).
+
+        Raises :class:`IdentitySignalUnavailable` when the tenant lacks the licence or the permission.
+        """
+        ...
+
+    async def list_security_info_changes(
+        self, user_id: str, *, since: datetime
+    ) -> tuple[SecurityInfoChange, ...]:
+        """Security info registered, changed or deleted for the user since ``since`` (the audit log).
+
+        Raises :class:`IdentitySignalUnavailable` when the tenant lacks the licence or the permission.
+        """
         ...
 
     async def create_temporary_access_pass(

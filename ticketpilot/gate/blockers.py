@@ -35,6 +35,13 @@ class BlockerName(StrEnum):
     RATE_LIMITED = "rate_limited"
     KILL_SWITCH_GLOBAL = "kill_switch_global"
     KILL_SWITCH_PLAYBOOK = "kill_switch_playbook"
+    IDENTITY_RISK = "identity_risk"
+    RECENT_SECURITY_INFO_CHANGE = "recent_security_info_change"
+    IDENTITY_SIGNALS_UNAVAILABLE = "identity_signals_unavailable"
+    HALOPSA_UNAVAILABLE = "halopsa_unavailable"
+    DIRECTORY_UNAVAILABLE = "directory_unavailable"
+    LLM_UNAVAILABLE = "llm_unavailable"
+    """The vendor stayed throttled or failing (429, 5xx, timeouts) for ``gate.max_decision_delay_s``."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,8 @@ def check_classifier(failure: ClassifierFailure | None) -> list[Blocker]:
     if failure is None:
         return []
     detail = f"{failure.reason}: {failure.detail}" if failure.detail else failure.reason
-    return [Blocker(BlockerName.CLASSIFIER_ERROR, f"{failure.classifier}: {detail}"[:500])]
+    name = BlockerName.LLM_UNAVAILABLE if failure.transient else BlockerName.CLASSIFIER_ERROR
+    return [Blocker(name, f"{failure.classifier}: {detail}"[:500])]
 
 
 def check_taxonomy(classification: Classification, taxonomy: Collection[str]) -> list[Blocker]:
@@ -109,6 +117,9 @@ def check_requester(requester: RequesterFacts, policy: PolicySnapshot) -> list[B
     found: list[Blocker] = []
     if requester.identifiers & policy.excluded_users:
         found.append(Blocker(BlockerName.EXCLUDED_USER, "requester is on policy.excluded_users"))
+    if requester.unavailable_reason:  # the directory could not answer: nothing else is known for sure
+        found.append(Blocker(BlockerName.DIRECTORY_UNAVAILABLE, requester.unavailable_reason))
+        return found
     if not requester.resolved:
         reason = requester.unresolved_reason or "no Entra user"
         found.append(Blocker(BlockerName.REQUESTER_UNRESOLVED, reason))
@@ -125,6 +136,28 @@ def check_requester(requester: RequesterFacts, policy: PolicySnapshot) -> list[B
     if groups:
         found.append(
             Blocker(BlockerName.EXCLUDED_GROUP, "member of excluded group(s): " + ", ".join(sorted(groups)))
+        )
+    return found + check_identity_signals(requester, policy)
+
+
+def check_identity_signals(requester: RequesterFacts, policy: PolicySnapshot) -> list[Blocker]:
+    """Identity-provider evidence: user risk, security info changed recently, or a tenant that can't say."""
+    found: list[Blocker] = []
+    if requester.identity_risk:
+        found.append(Blocker(BlockerName.IDENTITY_RISK, requester.identity_risk))
+    if requester.security_info_changes:
+        found.append(
+            Blocker(
+                BlockerName.RECENT_SECURITY_INFO_CHANGE,
+                f"security info changed recently: {requester.security_info_changes}"[:500],
+            )
+        )
+    if requester.identity_signals_unavailable and policy.require_identity_signals:
+        found.append(
+            Blocker(
+                BlockerName.IDENTITY_SIGNALS_UNAVAILABLE,
+                f"{requester.identity_signals_unavailable} (policy.require_identity_signals)"[:500],
+            )
         )
     return found
 

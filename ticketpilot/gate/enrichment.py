@@ -3,7 +3,8 @@
 The lookup is fail-safe: whatever cannot be established counts against automation. No user, several
 users or a directory error ⇒ unresolved; a privilege check that fails ⇒ privileged. Results are cached
 for ``entra.cache_ttl_s`` (clock injected) so a burst of tickets from one person costs one lookup;
-outcomes caused by a transient error are not cached.
+outcomes caused by a transient error are not cached. Identity-provider signals (Identity Protection risk,
+recent security-info changes: :mod:`ticketpilot.gate.identity_signals`) are read fresh for every decision.
 """
 
 from __future__ import annotations
@@ -11,21 +12,28 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 import structlog
 
 from ticketpilot.adapters.base import AdapterError, AmbiguousUser, DirectoryUser, NotFound, PrivilegeCheck
 from ticketpilot.gate.facts import RequesterFacts
+from ticketpilot.gate.identity_signals import IdentitySignalSource, read_identity_signals
 
 log = structlog.get_logger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _MAX_CACHE = 10_000
 
 
-class RequesterDirectory(Protocol):
+class RequesterDirectory(IdentitySignalSource, Protocol):
     """The part of :class:`ticketpilot.adapters.base.Directory` the gate uses."""
 
     async def resolve_user(self, *, azure_oid: str = "", email: str = "") -> DirectoryUser: ...
@@ -56,8 +64,12 @@ class RequesterResolver:
         *,
         ttl_s: float,
         clock: Callable[[], float] = time.monotonic,
+        security_info_window_days: float = 7.0,
+        wall_clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._directory = directory
+        self._security_info_window_days = security_info_window_days
+        self._wall_clock = wall_clock
         self._ttl_s = ttl_s
         self._clock = clock
         self._cache: dict[tuple[str, str], _Cached] = {}
@@ -73,7 +85,7 @@ class RequesterResolver:
         now = self._clock()
         hit = self._cache.get(key)
         if hit is not None and hit.expires_at > now:
-            return hit.facts
+            return await self._with_identity_signals(hit.facts)
         facts, cacheable = await self._lookup(email, azure_oid)
         if cacheable:
             if len(self._cache) >= _MAX_CACHE:
@@ -81,7 +93,21 @@ class RequesterResolver:
                 if len(self._cache) >= _MAX_CACHE:
                     self._cache.clear()
             self._cache[key] = _Cached(now + self._ttl_s, facts)
-        return facts
+        return await self._with_identity_signals(facts)
+
+    async def _with_identity_signals(self, facts: RequesterFacts) -> RequesterFacts:
+        """Add Identity Protection risk and recent security-info changes, read fresh (never cached)."""
+        if not facts.resolved or facts.unavailable_reason or facts.user_id is None:
+            return facts
+        since = self._wall_clock() - timedelta(days=self._security_info_window_days)
+        signals = await read_identity_signals(self._directory, facts.user_id, since=since)
+        return replace(
+            facts,
+            identity_risk=signals.identity_risk,
+            security_info_changes=signals.security_info_changes,
+            identity_signals_unavailable=signals.identity_signals_unavailable,
+            **_unavailable(signals.transient, "identity signals"),
+        )
 
     async def _lookup(self, email: str, azure_oid: str) -> tuple[RequesterFacts, bool]:
         base = RequesterFacts(email=email, azure_oid=azure_oid)
@@ -98,12 +124,14 @@ class RequesterResolver:
             return _unresolved(base, f"more than one Entra user for {_who(email, azure_oid)}"), True
         except AdapterError as exc:
             log.warning("requester_lookup_failed", error=repr(exc))
+            if exc.retryable:  # throttled or failing: not an answer about the requester
+                return replace(base, **_unavailable(exc, "directory lookup")), False
             return _unresolved(base, f"directory lookup failed: {exc.message}"), False
         except Exception as exc:
             log.exception("requester_lookup_error")
             return _unresolved(base, f"directory lookup failed: {type(exc).__name__}"), False
 
-        privileged, privilege_detail, check_ok = await self._privilege(user.id)
+        privileged, privilege_detail, privilege_failure = await self._privilege(user.id)
         manager_id = user.manager_id
         if manager_id is None:
             manager_id = await self._manager_id(user.id)
@@ -121,19 +149,20 @@ class RequesterResolver:
             privileged=privileged,
             privilege_detail=privilege_detail,
             group_ids=tuple(user.group_ids),
+            **_unavailable(privilege_failure, "privilege check"),
         )
-        return facts, check_ok
+        return facts, privilege_failure is None
 
-    async def _privilege(self, user_id: str) -> tuple[bool, str, bool]:
-        """(privileged, why, check succeeded). A failed check counts as privileged."""
+    async def _privilege(self, user_id: str) -> tuple[bool, str, Exception | None]:
+        """(privileged, why, the check's failure if it failed). A failed check counts as privileged."""
         try:
             check = await self._directory.check_privileged(user_id)
         except Exception as exc:
             log.warning("privilege_check_failed", user_id=user_id, error=repr(exc))
-            return True, f"privilege check failed ({type(exc).__name__}): treated as privileged", False
+            return True, f"privilege check failed ({type(exc).__name__}): treated as privileged", exc
         if check.privileged:
-            return True, ", ".join(check.roles) or "privileged directory roles", True
-        return False, "", True
+            return True, ", ".join(check.roles) or "privileged directory roles", None
+        return False, "", None
 
     async def _manager_id(self, user_id: str) -> str | None:
         try:
@@ -142,6 +171,16 @@ class RequesterResolver:
             log.info("manager_lookup_failed", user_id=user_id, error=repr(exc))
             return None
         return manager.id if manager is not None else None
+
+
+def _unavailable(failure: Exception | None, what: str) -> dict[str, Any]:
+    """``unavailable_reason`` and ``retry_after_s`` for a transient directory failure (429, 5xx, timeout)."""
+    if isinstance(failure, AdapterError) and failure.retryable:
+        return {
+            "unavailable_reason": f"{what} failed: {failure.message}",
+            "retry_after_s": failure.retry_after,
+        }
+    return {}
 
 
 def _unresolved(base: RequesterFacts, reason: str) -> RequesterFacts:

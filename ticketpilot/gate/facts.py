@@ -38,6 +38,18 @@ class RequesterFacts:
     """Which roles make the account privileged, or why the check failed (then ``privileged`` is True)."""
     group_ids: tuple[str, ...] = ()
     unresolved_reason: str = ""
+    identity_risk: str = ""
+    """Identity Protection holds the user at risk, e.g. ``riskState atRisk, riskLevel high``."""
+    security_info_changes: str = ""
+    """Security info registered, changed or deleted inside ``policy.security_info_window_days``, newest first."""
+    identity_signals_unavailable: str = ""
+    """Why an identity signal could not be read (no licence, no permission, an error): blocks automation
+    unless ``policy.require_identity_signals = false``."""
+    unavailable_reason: str = ""
+    """Set when the directory was throttled or failing (429, 5xx, timeout) while looking the requester up:
+    the facts are incomplete, and the gate waits (``gate.max_decision_delay_s``) before deciding on them."""
+    retry_after_s: float | None = None
+    """With ``unavailable_reason``: the wait the directory asked for (``Retry-After``), if it said."""
 
     @property
     def resolved(self) -> bool:
@@ -75,6 +87,10 @@ class RequesterFacts:
             "manager_id": self.manager_id,
             "privilege_detail": self.privilege_detail,
             "unresolved_reason": self.unresolved_reason,
+            "identity_risk": self.identity_risk,
+            "security_info_changes": self.security_info_changes,
+            "identity_signals_unavailable": self.identity_signals_unavailable,
+            "unavailable_reason": self.unavailable_reason,
         }
 
     @classmethod
@@ -92,6 +108,10 @@ class RequesterFacts:
             privileged=data.get("privileged"),
             privilege_detail=str(data.get("privilege_detail") or ""),
             unresolved_reason=str(data.get("unresolved_reason") or ""),
+            identity_risk=str(data.get("identity_risk") or ""),
+            security_info_changes=str(data.get("security_info_changes") or ""),
+            identity_signals_unavailable=str(data.get("identity_signals_unavailable") or ""),
+            unavailable_reason=str(data.get("unavailable_reason") or ""),
         )
 
 
@@ -112,6 +132,8 @@ class PolicySnapshot:
     """Lower-case Entra group ids."""
     cooldown_detail: str = ""
     rate_limited_detail: str = ""
+    require_identity_signals: bool = True
+    """``policy.require_identity_signals``: an identity signal the tenant cannot give blocks automation."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +144,9 @@ class ClassifierFailure:
     classifier: str
     classifier_version: str
     detail: str = ""
+    transient: bool = False
+    """Throttled, failing or timed out (429, 5xx, connection, timeout): worth deciding again later."""
+    retry_after_s: float | None = None
 
 
 class PlaybookCandidate(Protocol):

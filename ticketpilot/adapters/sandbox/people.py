@@ -14,8 +14,12 @@ import re
 import threading
 import uuid
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from ticketpilot.adapters.base import DirectoryUser, PhoneMethod
+
+if TYPE_CHECKING:
+    from ticketpilot.adapters.sandbox.store import SandboxStore
 
 SANDBOX_NAMESPACE = uuid.UUID("6f1c4a52-4a0e-4d43-9b1e-7c1d2e0a5b11")
 MANAGER_PREFIX = "manager."
@@ -43,6 +47,12 @@ class Behaviour(StrEnum):
     """Holds a privileged directory role (Global Administrator)."""
     NO_PHONE = "no-phone"
     NO_MANAGER = "no-manager"
+    RISKY = "risky"
+    """Identity Protection holds the user at risk (riskState atRisk, riskLevel high) → ``identity_risk``."""
+    NEW_PHONE = "new-phone"
+    """Registered a new phone as security info a day ago → ``recent_security_info_change``."""
+    UNLICENSED = "unlicensed"
+    """The user's tenant has no Entra ID P2/P1 licence: identity signals unavailable (fails closed)."""
 
 
 _BY_PREFIX = sorted((b for b in Behaviour if b is not Behaviour.DEFAULT), key=lambda b: -len(b.value))
@@ -91,7 +101,8 @@ def display_name_of(email: str) -> str:
 class SandboxPeople:
     """Builds the fake users and remembers them by id and by phone (for the SMS sender's behaviours)."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: SandboxStore | None = None) -> None:
+        self._store = store
         self._by_id: dict[str, DirectoryUser] = {}
         self._by_phone: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -123,6 +134,28 @@ class SandboxPeople:
             self._by_id[user.id] = user
             self._by_phone[phone] = address
         return user
+
+    async def remember(self, user: DirectoryUser) -> DirectoryUser:
+        """With a store: record the person in PostgreSQL, so that every process (and this one after a
+        restart) resolves their id and phone number. Returns ``user``."""
+        if self._store is not None:
+            await self._store.remember_person(user.id, user.user_principal_name, phone_of(user.mail))
+        return user
+
+    async def recall(self, user_id: str) -> DirectoryUser | None:
+        """The person with this id: known here, or seen by any process on the database (with a store)."""
+        known = self.known(user_id)
+        if known is not None or self._store is None:
+            return known
+        email = await self._store.email_of(user_id)
+        return None if email is None else self.user(email)
+
+    async def recall_phone_owner(self, phone: str) -> str | None:
+        """The address whose phone on record is ``phone``, here or (with a store) in any process."""
+        owner = self.owner_of_phone(phone)
+        if owner is not None or self._store is None:
+            return owner
+        return await self._store.owner_of_phone(phone)
 
     def manager_of(self, user: DirectoryUser) -> DirectoryUser | None:
         if user.manager_id is None:
