@@ -353,6 +353,8 @@ async def describe_execution(
         "cancel_reason": row["cancel_reason"],
         "created_at": row["created_at"],
         "finished_at": row["finished_at"],
+        # An operator's start through the admin API, and any audited policy override (never a secret).
+        "operator": (loads(row["context"]) or {}).get("operator"),
         "steps": [{**dict(s), "detail": loads(s["detail"]) or {}} for s in steps],
     }
 

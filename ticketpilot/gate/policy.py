@@ -3,8 +3,8 @@
 - Global kill switch: ``policy.kill_switch`` in config, or the ``runtime_flags`` row ``kill_switch``
   (value ``true`` / ``false``, or ``{"enabled": bool, "reason": str}``) that operators flip at run time.
 - Per-playbook kill switch: ``playbook_state.kill_switch``.
-- Per-user cooldown: the requester had an automated decision, or an execution of any playbook, in the
-  last ``policy.cooldown_hours``.
+- Per-user cooldown: the requester had an automated decision, or an execution of any playbook (except an
+  operator's verification-only run), in the last ``policy.cooldown_hours``.
 - Global rate limit: at most ``policy.rate_limit_per_hour`` automated decisions (and executions started by an
   operator through the admin API) in any rolling hour.
   When an automation is stopped by the limit alone, the circuit breaker opens for
@@ -159,6 +159,8 @@ SELECT
             UNION ALL
             SELECT created_at FROM playbook_executions
              WHERE context->>'user_id' = $5 AND created_at > $6
+               -- An operator's verification-only run (ticketpilot.playbooks.adhoc) issues nothing.
+               AND playbook_id NOT LIKE 'adhoc\\_verification\\_%'
         ) mine
     ) END AS last_automation
 """

@@ -176,11 +176,32 @@ SCHEMAS: Json = {
     "OnRequest": obj({"on": BOOL}),
     "EnabledRequest": obj({"enabled": BOOL}),
     # --- orchestration and services
+    "Override": {
+        **obj({"reason": {"type": "string", "minLength": 1, "maxLength": 500}}, ["reason"], closed=True),
+        "description": "Proceed despite the requester's cooldown or the global rate limit (never a kill switch "
+        "or shadow mode). The reason is recorded with the execution (its `operator` field), as a private note "
+        "on the ticket and in the log.",
+    },
+    "PolicyRefusalDetail": {
+        **obj(
+            {
+                "message": STR,
+                "blockers": arr(obj({"name": STR, "detail": STR})),
+                "override_allowed": {
+                    "type": "boolean",
+                    "description": "true when only the cooldown or the rate limit refused: "
+                    "an `override` would let the start go ahead",
+                },
+            }
+        ),
+        "description": "The `detail` of a 409 refusal by the run-time policy (the blockers the gate applies).",
+    },
     "ExecuteRequest": obj(
         {
             "ticket_id": {"type": "integer", "exclusiveMinimum": 0},
             "playbook_id": {"type": "string", "minLength": 1, "maxLength": 64},
             "context": ANY_OBJECT,
+            "override": ref("Override"),
         },
         ["ticket_id", "playbook_id"],
         closed=True,
@@ -212,6 +233,11 @@ SCHEMAS: Json = {
             "attempt": INT,
             "escalation_reason": null("string"),
             "cancel_reason": null("string"),
+            "operator": {
+                "type": ["object", "null"],
+                "description": "Set when an operator started it through the admin API: `started_by`, and "
+                "`override` (`reason`, `bypassed` blockers) when a policy override was used",
+            },
             "steps": arr(ref("EngineStep")),
         }
     ),
@@ -222,6 +248,7 @@ SCHEMAS: Json = {
         {
             "ticket_id": {"type": "integer", "exclusiveMinimum": 0},
             "wait_seconds": {"type": "number", "minimum": 0, "maximum": 60, "default": 25},
+            "override": ref("Override"),
         },
         ["ticket_id"],
         closed=True,

@@ -130,11 +130,12 @@ def _webhook_paths() -> dict[str, Json]:
             "teams_approval_action",
             "A manager's answer forwarded by a Teams-side flow (signed single-use token)",
             "webhooks",
-            {**ok(action_answer), **errors(400, 403, 413, 503)},
+            {**ok(action_answer), **errors(400, 403, 410, 413, 503)},
             security=[],
             body=request_body(action_body),
             description="The token from the card's approve/deny link authenticates the call; "
-            "forged, expired or replayed tokens get 403 and change nothing.",
+            "forged, expired or replayed tokens get 403 and change nothing; a token of an execution "
+            "that has ended (resolved, escalated, failed or cancelled) gets 410 and records nothing.",
         )
     }
     return paths
@@ -248,20 +249,41 @@ def _playbook_paths() -> dict[str, Json]:
     }
 
 
+_POLICY_REFUSAL: Json = {
+    "409": {
+        "description": "Refused by the run-time policy: `error` is `kill_switch`, `shadow_mode`, `cooldown` "
+        "or `rate_limited` (the last two can be overridden with `override`) and `detail` is a "
+        "PolicyRefusalDetail; or another conflict (`playbook_disabled`, `requester_unresolved`)",
+        "content": json_content(sch.ref("Error")),
+    }
+}
+_POLICY_NOTE = (
+    "The run-time policy applies as at the gate: the global and per-playbook kill switches and shadow mode "
+    "always refuse (409); the requester's cooldown and the global rate limit refuse (409) unless the body "
+    'carries `"override": {"reason": "..."}`, which is recorded with the execution, on the ticket and in the log.'
+)
+
+
 def _orchestration_paths() -> dict[str, Json]:
     service_responses = {
         **ok(sch.ref("ServiceResult"), 200, "The run finished (see state and outcome)"),
         **ok(sch.ref("ServiceResult"), 202, "Still running after wait_seconds"),
         **errors(400, 401, 404, 409, 502),
     }
+    credential_responses = {**service_responses, **_POLICY_REFUSAL}
     paths: dict[str, Json] = {
         "/api/v1/orchestration/execute_playbook": {
             "post": op(
                 "execute_playbook",
                 "Start a playbook for a ticket's requester",
                 "orchestration",
-                {**ok(sch.ref("ExecutionStarted"), 202), **errors(400, 401, 404, 409, 502)},
+                {
+                    **ok(sch.ref("ExecutionStarted"), 202),
+                    **errors(400, 401, 404, 409, 502),
+                    **_POLICY_REFUSAL,
+                },
                 body=request_body(sch.ref("ExecuteRequest")),
+                description=_POLICY_NOTE + " A shadow-mode playbook is never started.",
             )
         },
         "/api/v1/orchestration/execution/{ticket_id}": {
@@ -299,15 +321,17 @@ def _orchestration_paths() -> dict[str, Json]:
         ("/api/v1/executor/reset_password", "executor.reset_password"),
         ("/api/v1/delivery/sms", "delivery.sms"),
     ):
+        issues_credential = service in ("executor.reset_password", "delivery.sms")
+        description = "A credential is never returned: only whether it reached the phone on record."
         paths[route] = {
             "post": op(
                 service.replace(".", "_"),
                 f"Run {service} once for a ticket's requester",
                 "services",
-                service_responses,
+                credential_responses if issues_credential else service_responses,
                 parameters=[IDEMPOTENCY_KEY],
                 body=request_body(sch.ref("ServiceRequest")),
-                description="A credential is never returned: only whether it reached the phone on record.",
+                description=f"{description} {_POLICY_NOTE}" if issues_credential else description,
             )
         }
     return paths

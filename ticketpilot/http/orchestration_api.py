@@ -1,4 +1,10 @@
-"""Orchestration API: start, inspect, cancel and retry executions; run one service for a ticket's requester."""
+"""Orchestration API: start, inspect, cancel and retry executions; run one service for a ticket's requester.
+
+Starts that can issue a credential (``execute_playbook``, ``executor/reset_password``, ``delivery/sms``) obey
+the run-time policy like the gate (:mod:`ticketpilot.gate.admission`): a kill switch or a shadow-mode
+playbook refuses them with 409; so do the requester's cooldown and the global rate limit, unless the body
+carries ``"override": {"reason": "..."}`` — recorded with the execution, on the ticket and in the log.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +13,36 @@ import hashlib
 from typing import Any
 from uuid import UUID
 
+import structlog
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ticketpilot.adapters.base import AdapterError, NotFound
+from ticketpilot.gate.admission import Admission, admit_operator_start, blockers_view
+from ticketpilot.gate.outbox import NOTE, OutboxMessage, enqueue
+from ticketpilot.gate.policy import RuntimePolicy
 from ticketpilot.http.auth import require_admin
 from ticketpilot.http.context import SERVICES
 from ticketpilot.http.errors import ApiError, read_json, validation_detail
 from ticketpilot.playbooks.adhoc import adhoc_playbook, store_adhoc
 from ticketpilot.service import Services
 
+log = structlog.get_logger(__name__)
 routes = web.RouteTableDef()
 
 TERMINAL = frozenset({"RESOLVED", "ESCALATED", "CANCELLED", "FAILED"})
+CREDENTIAL_SERVICES = frozenset({"executor.reset_password", "delivery.sms"})
+"""Per-service endpoints that issue a credential: the run-time policy applies to them."""
+OPERATOR_KEY = "operator"
+"""The execution context key that marks an operator's start (counted by the rate limit) and its override."""
+
+
+class Override(BaseModel):
+    """An operator's explicit, audited decision to proceed despite the cooldown or the rate limit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=500)
 
 
 class ExecuteRequest(BaseModel):
@@ -28,6 +51,7 @@ class ExecuteRequest(BaseModel):
     ticket_id: int = Field(gt=0, lt=2**63)
     playbook_id: str = Field(min_length=1, max_length=64)
     context: dict[str, Any] = Field(default_factory=dict)
+    override: Override | None = None
 
 
 class ServiceRequest(BaseModel):
@@ -35,6 +59,7 @@ class ServiceRequest(BaseModel):
 
     ticket_id: int = Field(gt=0, lt=2**63)
     wait_seconds: float = Field(default=25.0, ge=0, le=60)
+    override: Override | None = None
 
 
 def _admin(request: web.Request) -> Services:
@@ -82,13 +107,29 @@ async def execute_playbook(request: web.Request) -> web.Response:
         raise ApiError(404, "unknown_playbook", f"no playbook {body.playbook_id!r}")
     if not loaded.enabled:
         raise ApiError(409, "playbook_disabled", f"playbook {body.playbook_id!r} is disabled")
-    if loaded.kill_switch:
-        raise ApiError(409, "kill_switch", f"playbook {body.playbook_id!r} is stopped by its kill switch")
     # The target is always the ticket's requester: a caller-supplied context cannot change it.
-    context = {**body.context, **await requester_context(services, body.ticket_id)}
+    requester = await requester_context(services, body.ticket_id)
+    existing = await _existing_execution(services, body.ticket_id, body.playbook_id)
+    if existing is not None:  # idempotent: nothing new would act
+        return web.json_response(
+            {"execution_id": str(existing), "created": False, "ticket_id": body.ticket_id}, status=202
+        )
+    admission = await admit_operator_start(
+        services.pool,
+        RuntimePolicy(services.settings.policy),
+        requester_user_id=requester["user_id"],
+        playbook_id=body.playbook_id,
+        playbook_killed=loaded.kill_switch,
+        shadow=loaded.playbook.mode == "shadow",
+        override=body.override is not None,
+    )
+    _refuse_unless_admitted(admission)
+    context = {**body.context, **requester, OPERATOR_KEY: _operator_record(admission, body.override)}
     execution_id, created = await services.engine.start_execution(
         body.ticket_id, loaded.playbook, loaded.content_hash, context
     )
+    if created:
+        await _audit_override(services, body.ticket_id, execution_id, admission, body.override)
     return web.json_response(
         {"execution_id": str(execution_id), "created": created, "ticket_id": body.ticket_id}, status=202
     )
@@ -152,11 +193,26 @@ async def _run_service(request: web.Request, service_name: str) -> web.Response:
     if not key or len(key) > 200:
         raise ApiError(400, "idempotency_key_required", "send an Idempotency-Key header (1-200 characters)")
     playbook, yaml_text = adhoc_playbook(service_name, hashlib.sha256(key.encode()).hexdigest()[:16])
-    content_hash = await store_adhoc(services.pool, playbook, yaml_text)
     context = await requester_context(services, body.ticket_id)
-    execution_id, _created = await services.engine.start_execution(
-        body.ticket_id, playbook, content_hash, context
-    )
+    execution_id = await _existing_execution(services, body.ticket_id, playbook.id)
+    if execution_id is None:
+        admission: Admission | None = None
+        if service_name in CREDENTIAL_SERVICES:
+            admission = await admit_operator_start(
+                services.pool,
+                RuntimePolicy(services.settings.policy),
+                requester_user_id=context["user_id"],
+                playbook_id=None,  # one ad hoc playbook per key: only the global kill switch applies
+                override=body.override is not None,
+            )
+            _refuse_unless_admitted(admission)
+            context[OPERATOR_KEY] = _operator_record(admission, body.override)
+        content_hash = await store_adhoc(services.pool, playbook, yaml_text)
+        execution_id, created = await services.engine.start_execution(
+            body.ticket_id, playbook, content_hash, context
+        )
+        if created and admission is not None:
+            await _audit_override(services, body.ticket_id, execution_id, admission, body.override)
     execution = await _wait(services, execution_id, body.wait_seconds)
     state = execution["state"]
     answer = {
@@ -171,6 +227,66 @@ async def _run_service(request: web.Request, service_name: str) -> web.Response:
         # Never the credential: only whether it reached the phone on record.
         answer["delivered"] = state == "RESOLVED"
     return web.json_response(answer, status=200 if state in TERMINAL else 202)
+
+
+async def _existing_execution(services: Services, ticket_id: int, playbook_id: str) -> UUID | None:
+    found: UUID | None = await services.pool.fetchval(
+        "SELECT execution_id FROM playbook_executions WHERE ticket_id = $1 AND playbook_id = $2",
+        ticket_id,
+        playbook_id,
+    )
+    return found
+
+
+def _refuse_unless_admitted(admission: Admission) -> None:
+    if admission.allowed:
+        return
+    raise ApiError(
+        409,
+        admission.code,
+        {
+            "message": admission.message(),
+            "blockers": blockers_view(admission.refused),
+            "override_allowed": admission.override_allowed,
+        },
+    )
+
+
+def _operator_record(admission: Admission, override: Override | None) -> dict[str, Any]:
+    """What the execution context keeps of an operator's start (never a secret)."""
+    record: dict[str, Any] = {"started_by": "admin_api"}
+    if override is not None and admission.overridden:
+        record["override"] = {
+            "reason": override.reason.replace("\x00", "").strip(),
+            "bypassed": blockers_view(admission.overridden),
+        }
+    return record
+
+
+async def _audit_override(
+    services: Services, ticket_id: int, execution_id: UUID, admission: Admission, override: Override | None
+) -> None:
+    """An override that bypassed something is written to the log and as a private note on the ticket."""
+    if override is None or not admission.overridden:
+        return
+    reason = override.reason.replace("\x00", "").strip()
+    bypassed = ", ".join(f"{b.name.value} ({b.detail})" for b in admission.overridden)
+    log.warning(
+        "operator_policy_override",
+        ticket_id=ticket_id,
+        execution_id=str(execution_id),
+        bypassed=[b.name.value for b in admission.overridden],
+        reason=reason,
+    )
+    note = f"TicketPilot: an operator started this execution through the admin API despite {bypassed}. Reason: {reason}"
+    message = OutboxMessage(
+        NOTE,
+        ticket_id,
+        {"note": note, "execution_id": str(execution_id)},
+        f"{execution_id}:operator_override",
+    )
+    async with services.pool.acquire() as conn:
+        await enqueue(conn, [message])
 
 
 async def _wait(services: Services, execution_id: UUID, seconds: float) -> dict[str, Any]:

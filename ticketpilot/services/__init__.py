@@ -19,7 +19,7 @@ from ticketpilot.adapters.base import AdapterSet
 from ticketpilot.config import Settings
 from ticketpilot.services.approval_records import ApprovalRejected, ApprovalRequest, DecisionOutcome
 from ticketpilot.services.approvals import SANDBOX_TWILIO_TOKEN, ApprovalDesk, build_approval_desk
-from ticketpilot.services.common import Clock, utcnow
+from ticketpilot.services.common import Clock, KillSwitchCheck, utcnow
 from ticketpilot.services.delivery import SmsDelivery
 from ticketpilot.services.executor import ResetPassword
 from ticketpilot.services.manager import ManagerApproval
@@ -36,6 +36,7 @@ __all__ = [
     "DecisionOutcome",
     "DeferredSignalSink",
     "DeliveryReport",
+    "KillSwitchCheck",
     "ManagerApproval",
     "MfaVerification",
     "ResetPassword",
@@ -63,10 +64,16 @@ class StepDeps:
     delivery_report_wait_s: float = 120.0
     """``delivery.sms``: how long an attempt waits for Twilio's final delivery report."""
     clock: Clock = utcnow
+    kill_switch: KillSwitchCheck | None = None
+    """``executor.reset_password`` asks it before issuing a credential (None: no check, unit tests)."""
 
 
 def step_deps_from_settings(
-    settings: Settings, approvals: ApprovalDesk, *, clock: Clock = utcnow
+    settings: Settings,
+    approvals: ApprovalDesk,
+    *,
+    clock: Clock = utcnow,
+    kill_switch: KillSwitchCheck | None = None,
 ) -> StepDeps:
     """Live: ``teams.sms_fallback_after_s``, ``twilio.delivery_report_wait_s``; sandbox: the short
     ``sandbox.manager_*`` and ``sandbox.sms_report_wait_s`` delays."""
@@ -83,6 +90,7 @@ def step_deps_from_settings(
             settings.sandbox.sms_report_wait_s if sandbox else settings.twilio.delivery_report_wait_s
         ),
         clock=clock,
+        kill_switch=kill_switch,
     )
 
 
@@ -101,7 +109,7 @@ def build_step_services(adapters: AdapterSet, deps: StepDeps) -> dict[str, StepS
             answer_timeout_s=deps.manager_answer_timeout_s,
             clock=deps.clock,
         ),
-        ResetPassword(adapters.directory),
+        ResetPassword(adapters.directory, kill_switch=deps.kill_switch),
         SmsDelivery(
             adapters.directory,
             adapters.sms,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,6 +11,9 @@ from ticketpilot.steps import Failed
 
 Clock = Callable[[], datetime]
 """Returns the current time, timezone-aware (UTC). Injected so tests drive time."""
+
+KillSwitchCheck = Callable[[str], Awaitable[str]]
+"""Given a playbook id: why it may not act now (the global or its own kill switch is on), "" when it may."""
 
 
 def utcnow() -> datetime:

@@ -4,6 +4,12 @@ The credential is returned in ``Succeeded.secrets`` only (memory; never outputs,
 and registered with the log redactor at once. Safe to re-run: a new TAP replaces the old one in Entra.
 The requester's privilege is checked again here — a role granted after the gate decided must not get
 an automated reset — and a failed check counts as privileged.
+
+The kill switches are checked here too, at the moment a credential would be issued: whatever started the
+execution (the gate, the admin API, an operator retry, a restart), no credential is issued while the global
+kill switch or the playbook's own is on. The step then fails without retry and the playbook's
+``on_failure`` path (normally an escalation to a technician) is taken; a kill switch that cannot be read
+counts as on for this attempt (a retryable failure).
 """
 
 from __future__ import annotations
@@ -12,11 +18,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import asyncpg
 import structlog
 
 from ticketpilot.adapters.base import AdapterError, Directory
 from ticketpilot.logging import register_secret
-from ticketpilot.services.common import RequesterUnresolved, failed_from_adapter, resolve_requester
+from ticketpilot.services.common import (
+    KillSwitchCheck,
+    RequesterUnresolved,
+    failed_from_adapter,
+    resolve_requester,
+)
 from ticketpilot.steps import Failed, StepCall, StepEvent, StepOutcome, Succeeded
 
 log = structlog.get_logger(__name__)
@@ -63,8 +75,9 @@ class ResetPassword:
     requires_secrets: tuple[str, ...] = ()
     produces_secrets: tuple[str, ...] = ("credential",)
 
-    def __init__(self, directory: Directory) -> None:
+    def __init__(self, directory: Directory, *, kill_switch: KillSwitchCheck | None = None) -> None:
         self._directory = directory
+        self._kill_switch = kill_switch
 
     def __repr__(self) -> str:
         return "ResetPassword()"
@@ -74,6 +87,9 @@ class ResetPassword:
             params = ResetParams.parse(call.params)
         except InvalidParams as exc:
             return Failed(f"invalid params: {exc}")
+        stopped = await self._stopped(call.playbook_id)
+        if stopped is not None:
+            return stopped
         try:
             requester = await resolve_requester(self._directory, call.context)
             privilege = await self._directory.check_privileged(requester.id)
@@ -111,3 +127,18 @@ class ResetPassword:
 
     async def resume(self, call: StepCall, event: StepEvent) -> StepOutcome:
         return Failed("executor.reset_password does not wait for events")
+
+    async def _stopped(self, playbook_id: str) -> Failed | None:
+        """A failure when a kill switch forbids issuing a credential now; None when it may go ahead."""
+        if self._kill_switch is None:
+            return None
+        try:
+            detail = await self._kill_switch(playbook_id)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            return Failed(
+                f"could not read the kill switches ({type(exc).__name__}); nothing issued", retryable=True
+            )
+        if not detail:
+            return None
+        log.warning("credential_refused_by_kill_switch", playbook_id=playbook_id, detail=detail)
+        return Failed(f"no credential issued: {detail}")
