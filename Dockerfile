@@ -7,7 +7,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
-RUN groupadd --system ticketpilot && useradd --system --gid ticketpilot --home /app ticketpilot
+# A fixed numeric id, so Kubernetes can check runAsNonRoot (deploy/kubernetes/deployment.yaml runs as 10001).
+RUN groupadd --system --gid 10001 ticketpilot \
+ && useradd --system --uid 10001 --gid ticketpilot --home /app ticketpilot
 
 COPY pyproject.toml README.md ./
 COPY ticketpilot ./ticketpilot
@@ -17,7 +19,7 @@ COPY main.py config.toml ./
 COPY playbooks ./playbooks
 RUN chown -R ticketpilot:ticketpilot /app
 
-USER ticketpilot
+USER 10001:10001
 ENV TICKETPILOT_HTTP__HOST=0.0.0.0 \
     TICKETPILOT_HTTP__PORT=8080 \
     TICKETPILOT_LOGGING__FORMAT=json
