@@ -44,7 +44,17 @@ _REJECTED = {
     "invalid": ("Link not valid", "This approval link is not valid. Use the buttons in the Teams card."),
     "expired": ("Link expired", "This approval link has expired. The helpdesk will follow up on the ticket."),
     "answered": ("Already answered", "This request has already been answered. Nothing was changed."),
+    "closed": (
+        "No longer needed",
+        "This request no longer needs your answer: the ticket has been resolved, handed to the helpdesk or "
+        "cancelled. Nothing was recorded, and you don't need to do anything.",
+    ),
 }
+_REJECTED_STATUS = {"closed": 410}
+SMS_NO_LONGER_NEEDED = (
+    "TicketPilot: this approval request is no longer needed (the ticket was resolved, handed to the "
+    "helpdesk or cancelled). Your answer was not recorded."
+)
 
 
 def desk_of(request: web.Request) -> ApprovalDesk:
@@ -66,7 +76,7 @@ def _page(title: str, body: str, status: int = 200) -> web.Response:
 
 def _rejected_page(exc: ApprovalRejected) -> web.Response:
     title, text = _REJECTED[exc.reason]
-    return _page(title, f"<p>{escape(text)}</p>", status=403)
+    return _page(title, f"<p>{escape(text)}</p>", status=_REJECTED_STATUS.get(exc.reason, 403))
 
 
 def _request_id(request: web.Request) -> UUID:
@@ -173,17 +183,24 @@ async def _posted_form(request: web.Request) -> MultiDict[str]:
     return MultiDict((k, v) for k, v in posted.items() if isinstance(v, str))
 
 
-def _twiml() -> web.Response:
-    return web.Response(text=TWIML_EMPTY, content_type="text/xml")
+def _twiml(message: str | None = None) -> web.Response:
+    if message is None:
+        return web.Response(text=TWIML_EMPTY, content_type="text/xml")
+    reply = f'<?xml version="1.0" encoding="UTF-8"?><Response><Message>{escape(message)}</Message></Response>'
+    return web.Response(text=reply, content_type="text/xml")
 
 
 @routes.post("/webhooks/twilio/sms_response")
 async def twilio_sms_response(request: web.Request) -> web.Response:
-    """An SMS reply ``YES <code>`` / ``NO <code>`` from an approver's phone on record."""
+    """An SMS reply ``YES <code>`` / ``NO <code>`` from an approver's phone on record. A right code for an
+    execution that has ended records nothing and is answered with a "no longer needed" message."""
     desk = desk_of(request)
     params = await _twilio_form(request, desk)
     sender = params.get("From", "")
-    outcome = await desk.decide_by_sms(sender, params.get("Body", ""))
+    try:
+        outcome = await desk.decide_by_sms(sender, params.get("Body", ""))
+    except ApprovalRejected:
+        return _twiml(SMS_NO_LONGER_NEEDED)
     if outcome is not None:
         log.info("approval_sms_reply", decision=outcome.decision, request_id=str(outcome.request.id))
     return _twiml()
@@ -235,5 +252,5 @@ async def teams_approval_action(request: web.Request) -> web.Response:
         outcome = await desk.decide_by_link(request_id, token, decision)
     except ApprovalRejected as exc:
         log.info("approval_action_rejected", reason=exc.reason, request_id=str(request_id))
-        raise ApiError(403, "approval_rejected", exc.reason) from None
+        raise ApiError(_REJECTED_STATUS.get(exc.reason, 403), "approval_rejected", exc.reason) from None
     return web.json_response({"decision": outcome.decision, "delivered": outcome.delivered})

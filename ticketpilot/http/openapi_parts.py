@@ -20,6 +20,7 @@ _STATUS_TEXT = {
     403: "Refused (CSRF token, signature or origin)",
     404: "Not found",
     409: "Conflict with the current state",
+    410: "No longer needed (e.g. the execution has ended)",
     413: "Request body too large",
     415: "Unsupported media type",
     422: "Well-formed but invalid content",

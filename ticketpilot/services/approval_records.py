@@ -10,12 +10,13 @@ from uuid import UUID
 
 from ticketpilot.services.approval_tokens import Decision
 
-RejectReason = Literal["invalid", "expired", "answered"]
+RejectReason = Literal["invalid", "expired", "answered", "closed"]
 
 
 class ApprovalRejected(Exception):
     """A link or reply that must change nothing: ``invalid`` (unknown, tampered, wrong decision),
-    ``expired`` or ``answered`` (already used)."""
+    ``expired``, ``answered`` (already used) or ``closed`` (its execution has finished or was cancelled:
+    the answer is no longer needed)."""
 
     def __init__(self, reason: RejectReason, request_id: UUID | None = None) -> None:
         super().__init__(reason)

@@ -5,6 +5,11 @@ SMS fallback carries a six-digit code. Whatever the channel, a decision is taken
 ``UPDATE … WHERE decided_at IS NULL`` — so a replayed link, a second click or a late SMS changes nothing —
 and only then handed to the engine through the :class:`SignalSink` (dedupe key ``approval:{request_id}``).
 If the engine refuses the hand-over with an error, the decision is undone so the approver can try again.
+
+A request whose execution has finished (resolved, escalated, failed) or was cancelled accepts nothing any
+more (DESIGN §7.8): its link answers "no longer needed" (GET and POST) and its SMS code likewise, and no
+decision is stored. The check is made when the link is opened, in the deciding ``UPDATE`` itself, and once
+more when the engine says the execution no longer waits (it ended in between): then the decision is undone.
 """
 
 from __future__ import annotations
@@ -53,6 +58,14 @@ SANDBOX_TWILIO_TOKEN = "sandbox-twilio-token"
 
 MAX_FAILED_SMS_REPLIES = 5
 """Wrong codes from the approver's phone before the request stops accepting SMS replies."""
+
+LIVE_EXECUTION_STATES = ["RUNNING", "WAITING"]
+"""``playbook_executions.state`` values of an execution that may still take an answer."""
+
+_WITH_EXECUTION = (
+    "SELECT r.*, e.state AS execution_state FROM approval_requests r"
+    " JOIN playbook_executions e ON e.execution_id = r.execution_id"
+)
 
 
 class ApprovalDesk:
@@ -199,11 +212,13 @@ class ApprovalDesk:
             claims = verify_token(self._key, request_id, decision, token, now)
         except InvalidToken as exc:
             raise ApprovalRejected("expired" if exc.reason == "expired" else "invalid", request_id) from None
-        row = await self._pool.fetchrow("SELECT * FROM approval_requests WHERE id = $1", request_id)
+        row = await self._pool.fetchrow(f"{_WITH_EXECUTION} WHERE r.id = $1", request_id)
         expected = nonce_hash(self._key, claims.nonce)
         if row is None or not hmac.compare_digest(str(row["token_hash"] or ""), expected):
             raise ApprovalRejected("invalid", request_id)
         request = ApprovalRequest.from_row(row)
+        if row["execution_state"] not in LIVE_EXECUTION_STATES:
+            raise ApprovalRejected("closed", request_id)
         if request.decided_at is not None:
             raise ApprovalRejected("answered", request_id)
         if request.expires_at <= now:
@@ -232,16 +247,40 @@ class ApprovalDesk:
             return False
         return outcome.delivered
 
+    async def reissue_link(self, request_id: UUID, decision: str) -> str | None:
+        """A new ``decision`` link for a request still open, or None. The request's nonce rotates, so every
+        earlier link dies: for the sandbox manager whose card's links were lost with the process that posted
+        it (a restart, another replica). Deciding still goes through :meth:`follow_link` (single use, expiry)."""
+        if decision not in ("approve", "deny"):
+            return None
+        nonce = new_nonce()
+        expires_at = await self._pool.fetchval(
+            "UPDATE approval_requests SET token_hash = $2"
+            " WHERE id = $1 AND decided_at IS NULL AND expires_at > $3 RETURNING expires_at",
+            request_id,
+            nonce_hash(self._key, nonce),
+            self.now(),
+        )
+        if expires_at is None:
+            return None
+        links = self._links(request_id, expires_at, nonce)
+        return links.approve_url if decision == "approve" else links.deny_url
+
     async def decide_by_sms(self, from_number: str, body: str) -> DecisionOutcome | None:
-        """An SMS reply ``YES <code>`` / ``NO <code>`` from the approver's phone; None: no match."""
+        """An SMS reply ``YES <code>`` / ``NO <code>`` from the approver's phone; None: no match.
+
+        A right code for a request whose execution has ended raises ``ApprovalRejected("closed")`` and
+        records nothing (not even a failed reply): the approver is told the answer is no longer needed."""
         reply = parse_sms_reply(body)
         if reply is None:
             log.info("approval_sms_unparsed", sender=mask_phone(from_number))
             return None
         rows = await self._pool.fetch(
-            "SELECT id, sms_code_hash FROM approval_requests WHERE approver_phone_hash = $1"
-            " AND decided_at IS NULL AND sms_code_hash IS NOT NULL AND expires_at > $2"
-            " AND sms_failed_replies < $3",
+            "SELECT r.id, r.sms_code_hash, e.state AS execution_state FROM approval_requests r"
+            " JOIN playbook_executions e ON e.execution_id = r.execution_id"
+            " WHERE r.approver_phone_hash = $1"
+            " AND r.decided_at IS NULL AND r.sms_code_hash IS NOT NULL AND r.expires_at > $2"
+            " AND r.sms_failed_replies < $3",
             phone_hash(self._key, from_number),
             self.now(),
             MAX_FAILED_SMS_REPLIES,
@@ -249,10 +288,16 @@ class ApprovalDesk:
         for row in rows:
             expected = sms_code_hash(self._key, row["id"], reply.code)
             if hmac.compare_digest(expected, row["sms_code_hash"]):
+                if row["execution_state"] not in LIVE_EXECUTION_STATES:
+                    log.info("approval_sms_no_longer_needed", request_id=str(row["id"]))
+                    raise ApprovalRejected("closed", row["id"])
                 try:
                     return await self._decide(row["id"], reply.decision, "sms", code_hash=expected)
-                except ApprovalRejected:
+                except ApprovalRejected as exc:
+                    if exc.reason == "closed":
+                        raise
                     return None
+        rows = [r for r in rows if r["execution_state"] in LIVE_EXECUTION_STATES]
         if rows:
             await self._pool.execute(
                 "UPDATE approval_requests SET sms_failed_replies = sms_failed_replies + 1"
@@ -276,6 +321,8 @@ class ApprovalDesk:
             "UPDATE approval_requests SET decided_at = $2, decision = $3, channel = $4"
             " WHERE id = $1 AND decided_at IS NULL AND expires_at > $2"
             " AND ($5::text IS NULL OR token_hash = $5) AND ($6::text IS NULL OR sms_code_hash = $6)"
+            " AND EXISTS (SELECT 1 FROM playbook_executions e"
+            "  WHERE e.execution_id = approval_requests.execution_id AND e.state = ANY($7::text[]))"
             " RETURNING *",
             request_id,
             now,
@@ -283,11 +330,10 @@ class ApprovalDesk:
             channel,
             token_hash,
             code_hash,
+            LIVE_EXECUTION_STATES,
         )
         if row is None:
-            current = await self.get(request_id)
-            reason: RejectReason = "answered" if current is not None and current.decided_at else "expired"
-            raise ApprovalRejected(reason if current is not None else "invalid", request_id)
+            raise ApprovalRejected(await self._why_not_open(request_id), request_id)
         request = ApprovalRequest.from_row(row)
         payload = {
             "request_id": str(request.id),
@@ -303,6 +349,11 @@ class ApprovalDesk:
             # The engine did not record the signal: reopen the request so the approver can answer again.
             await asyncio.shield(self._undo(request.id, now))
             raise
+        if not delivered and await self._execution_ended(request.execution_id):
+            # The execution ended between our UPDATE and the hand-over: the answer is no longer needed.
+            await asyncio.shield(self._undo(request.id, now))
+            log.info("approval_no_longer_needed", request_id=str(request.id), channel=channel)
+            raise ApprovalRejected("closed", request.id)
         log.info(
             "approval_decided",
             request_id=str(request.id),
@@ -312,6 +363,22 @@ class ApprovalDesk:
             delivered=delivered,
         )
         return DecisionOutcome(request, decision, channel, delivered)
+
+    async def _why_not_open(self, request_id: UUID) -> RejectReason:
+        """Why a request takes no answer now: ``invalid`` (unknown), ``closed`` (its execution ended),
+        ``answered`` or ``expired``."""
+        row = await self._pool.fetchrow(f"{_WITH_EXECUTION} WHERE r.id = $1", request_id)
+        if row is None:
+            return "invalid"
+        if row["execution_state"] not in LIVE_EXECUTION_STATES:
+            return "closed"
+        return "answered" if row["decided_at"] is not None else "expired"
+
+    async def _execution_ended(self, execution_id: UUID) -> bool:
+        state = await self._pool.fetchval(
+            "SELECT state FROM playbook_executions WHERE execution_id = $1", execution_id
+        )
+        return state not in LIVE_EXECUTION_STATES
 
     async def _undo(self, request_id: UUID, decided_at: datetime) -> None:
         await self._pool.execute(
