@@ -145,6 +145,22 @@ class LlmConfig(Section):
     timeout_s: PositiveSeconds = 20.0
     max_retries: int = Field(2, ge=0, le=10)
     taxonomy: tuple[str, ...] = DEFAULT_TAXONOMY
+    mode: Literal["llm", "offline", "both"] | None = None
+    """Which classifier decides: ``llm``, ``offline`` (shipped, no network), or ``both`` (a second opinion: a
+    ticket is automated only when both map it to the same playbook and neither flags a risk). Unset: ``both``
+    when ``api_key`` is set, else ``offline``. ``llm`` and ``both`` need ``api_key``."""
+
+    @property
+    def effective_mode(self) -> Literal["llm", "offline", "both"]:
+        if self.mode is not None:
+            return self.mode
+        return "both" if self.api_key.get_secret_value() else "offline"
+
+    @model_validator(mode="after")
+    def _mode_needs_a_key(self) -> LlmConfig:
+        if self.mode in ("llm", "both") and not self.api_key.get_secret_value():
+            raise ValueError(f'mode = "{self.mode}" needs llm.api_key (or set mode = "offline")')
+        return self
 
 
 class HalopsaConfig(Section):

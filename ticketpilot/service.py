@@ -118,14 +118,20 @@ def engine_owner_id(settings: Settings) -> str | None:
 
 
 def build_classifier(settings: Settings) -> Classifier:
-    """The LLM classifier when an API key is configured, else the offline model shipped with TicketPilot."""
-    if settings.llm.api_key.get_secret_value():
-        from ticketpilot.gate.llm import LlmClassifier
-
-        return LlmClassifier(settings.llm)
+    """The classifier of ``[llm] mode`` (unset: ``both`` with an API key, else the shipped offline model)."""
     from ticketpilot.gate.offline import OfflineClassifier
 
-    return OfflineClassifier()
+    mode = settings.llm.effective_mode
+    if mode == "offline":
+        return OfflineClassifier()
+    from ticketpilot.gate.llm import LlmClassifier
+
+    llm = LlmClassifier(settings.llm)
+    if mode == "llm":
+        return llm
+    from ticketpilot.gate.combined import CombinedClassifier
+
+    return CombinedClassifier(llm, OfflineClassifier())
 
 
 async def open_services(settings: Settings, dsn: str, *, watch: bool | None = None) -> Services:
@@ -226,7 +232,11 @@ def build_gate(services: Services, engine: ExecutionStarter, outbox_wake: Callab
     gate = Gate(
         pool=services.pool,
         classifier=classifier,
-        resolver=RequesterResolver(services.adapters.directory, ttl_s=settings.entra.cache_ttl_s),
+        resolver=RequesterResolver(
+            services.adapters.directory,
+            ttl_s=settings.entra.cache_ttl_s,
+            security_info_window_days=settings.policy.security_info_window_days,
+        ),
         registry=services.registry,
         policy=RuntimePolicy(settings.policy),
         engine=engine,

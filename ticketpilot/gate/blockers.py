@@ -38,6 +38,8 @@ class BlockerName(StrEnum):
     IDENTITY_RISK = "identity_risk"
     RECENT_SECURITY_INFO_CHANGE = "recent_security_info_change"
     IDENTITY_SIGNALS_UNAVAILABLE = "identity_signals_unavailable"
+    CLASSIFIERS_DISAGREE = "classifiers_disagree"
+    """``[llm] mode = "both"``: the LLM and the offline classifier lead to different playbooks."""
     HALOPSA_UNAVAILABLE = "halopsa_unavailable"
     DIRECTORY_UNAVAILABLE = "directory_unavailable"
     LLM_UNAVAILABLE = "llm_unavailable"

@@ -29,7 +29,8 @@ import structlog
 
 from ticketpilot.adapters.base import Ticket
 from ticketpilot.gate.classification import ClassificationError, Classifier, ClassifierResult, TicketText
-from ticketpilot.gate.decision import Decision, Outcome, decide
+from ticketpilot.gate.combined import with_second_opinion
+from ticketpilot.gate.decision import Decision, Outcome, choose_playbook, decide
 from ticketpilot.gate.enrichment import RequesterResolver
 from ticketpilot.gate.facts import ClassifierFailure, PlaybookCandidate, PolicySnapshot, RequesterFacts
 from ticketpilot.gate.outbox import enqueue
@@ -157,7 +158,7 @@ class Gate:
         candidates = self._candidates(classified)
         async with self._pool.acquire() as conn:
             snapshot = await self._policy.snapshot(conn, requester, self._policy.now())
-        decision = decide(classified, requester, candidates, snapshot, taxonomy=self._taxonomy)
+        decision = self._decide(classified, requester, candidates, snapshot)
         return self._record(ticket_id, classified, requester, decision, started, None)
 
     async def stored_decision(self, ticket_id: int) -> DecisionRecord | None:
@@ -200,6 +201,22 @@ class Gate:
             ]
         return candidates
 
+    def _decide(
+        self,
+        classified: ClassifierResult | ClassifierFailure,
+        requester: RequesterFacts,
+        candidates: Sequence[PlaybookCandidate],
+        snapshot: PolicySnapshot,
+    ) -> Decision:
+        """The pure decision, plus the second opinion's agreement (``[llm] mode = "both"``)."""
+        decision = decide(classified, requester, candidates, snapshot, taxonomy=self._taxonomy)
+        return with_second_opinion(decision, classified, self._playbook_of)
+
+    def _playbook_of(self, sub_category: str) -> str | None:
+        """The enabled playbook ``sub_category`` leads to, if any (as the decision would choose it)."""
+        candidate, _ = choose_playbook(sub_category, self._registry.for_sub_category(sub_category))
+        return candidate.playbook.id if candidate is not None else None
+
     async def _store(
         self,
         ticket_id: int,
@@ -214,7 +231,7 @@ class Gate:
             # Its own statement: the reads below then see every decision committed before the lock.
             await conn.execute("SELECT pg_advisory_xact_lock($1)", GATE_LOCK_KEY)
             snapshot: PolicySnapshot = await self._policy.snapshot(conn, requester, now)
-            decision = decide(classified, requester, candidates, snapshot, taxonomy=self._taxonomy)
+            decision = self._decide(classified, requester, candidates, snapshot)
             if source == "replay" and decision.outcome is Outcome.AUTOMATED:
                 decision = Decision(Outcome.SHADOW, decision.candidate, decision.blockers)
             elif decision.only_rate_limited:
