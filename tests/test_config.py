@@ -185,3 +185,45 @@ def test_cli_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert proc.stderr.startswith("cannot start:") and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "key"),
+    [
+        ("TICKETPILOT_POLICY__EXCLUDED_USERS", "[x", "policy.excluded_users"),
+        ("TICKETPILOT_LLM__TAXONOMY", '["PASSWORD_RESET",', "llm.taxonomy"),
+        ("TICKETPILOT_POLICY", "{not json", "policy"),
+    ],
+)
+def test_cli_malformed_env_value_is_one_line_naming_the_key_and_exits_2(
+    tmp_path: Path, name: str, value: str, key: str
+) -> None:
+    import os
+
+    proc = subprocess.run(
+        [sys.executable, "main.py", "--config", str(write(tmp_path, "")), "migrate"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, name: value},
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    [line] = proc.stderr.splitlines()
+    assert line.startswith(f"configuration error: {key}: ") and name in line
+
+
+def test_malformed_env_lists_are_all_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TICKETPILOT_POLICY__EXCLUDED_USERS", "[x")
+    monkeypatch.setenv("TICKETPILOT_POLICY__EXCLUDED_GROUPS", "{")
+    monkeypatch.setenv("TICKETPILOT_HTTP__PORT", "8081")  # a valid override beside them changes nothing
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, ""))
+    assert set(info.value.keys) == {"policy.excluded_users", "policy.excluded_groups"}
+
+
+def test_well_formed_env_lists_still_load(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("TICKETPILOT_POLICY__EXCLUDED_USERS", '["ceo@contoso.example"]')
+    settings = load_settings(write(tmp_path, ""))
+    assert settings.policy.excluded_users == ("ceo@contoso.example",)

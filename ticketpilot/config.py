@@ -6,11 +6,14 @@ print. ``load_settings`` turns every problem into one :class:`ConfigError` namin
 
 from __future__ import annotations
 
+import json
 import math
 import os
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Literal, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -26,6 +29,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -175,13 +179,29 @@ class HalopsaConfig(Section):
     note_outcome_id: int = 7
     status_closed_ids: tuple[int, ...] = (9,)
     status_resolved_id: int = 8
-    status_escalated_id: int = 0
-    """0: leave the status alone when escalating (the ticket simply returns to the queue)."""
+    status_escalated_id: int = Field(0, ge=0)
+    """The status of an escalated ticket (executions ending ESCALATED or FAILED); 0: leave it alone (the
+    ticket simply returns to the queue). A playbook's ``escalation.status_id`` overrides it."""
     escalation_team: str = ""
-    customfield_automation_status: int = 0
-    customfield_playbook_id: int = 0
-    customfield_automation_confidence: int = 0
-    """Custom field ids are per instance; 0 means "send by name" (``name`` instead of ``id``)."""
+    """The HaloPSA team (queue name) an escalated ticket is assigned to; empty: leave the team alone."""
+    escalation_agent_id: int = Field(0, ge=0)
+    """The agent an escalated ticket is assigned to; 0: leave the agent alone."""
+    escalation_priority_id: int = Field(0, ge=0)
+    """The priority (``priorityid`` of ``GET /api/Priority``) of an escalated ticket; 0: leave it alone."""
+    manual_team: str = ""
+    manual_agent_id: int = Field(0, ge=0)
+    manual_status_id: int = Field(0, ge=0)
+    manual_priority_id: int = Field(0, ge=0)
+    """Where the gate puts a ticket it leaves manual (team, agent, status, priority); empty/0: leave it."""
+    customfield_automation_status: int = Field(0, ge=0)
+    customfield_playbook_id: int = Field(0, ge=0)
+    customfield_automation_confidence: int = Field(0, ge=0)
+    """Custom field ids are per instance; 0: no id is sent."""
+    customfield_automation_status_name: str = ""
+    customfield_playbook_id_name: str = ""
+    customfield_automation_confidence_name: str = ""
+    """The instance's custom field names (e.g. ``CFautomationStatus``), sent beside the id when both are set.
+    With neither an id nor a name, the field is sent by TicketPilot's own name (``automation_status``...)."""
 
 
 class EntraConfig(Section):
@@ -284,6 +304,13 @@ class EngineConfig(Section):
     default_step_timeout_s: PositiveSeconds = 60.0
     outbox_poll_s: PositiveSeconds = 2.0
     inbox_poll_s: PositiveSeconds = 2.0
+    inbox_lease_s: PositiveSeconds = 15.0
+    """How long a claimed webhook inbox row is held; renewed (a heartbeat every third of it) while its
+    decision runs, so a killed process's rows are taken over by another within this time."""
+    shutdown_grace_s: PositiveSeconds = 20.0
+    """On SIGTERM: how long vendor calls and decisions in flight may take to finish before what is left is
+    handed over (leases and inbox rows released at once). Keep it below the orchestrator's kill timeout
+    (Kubernetes: ``terminationGracePeriodSeconds``, 30 s by default)."""
 
 
 class SandboxConfig(Section):
@@ -441,5 +468,77 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         raise _config_error(exc) from None
+    except SettingsError as exc:  # an environment value pydantic-settings could not even decode
+        raise ConfigError.of(_env_decode_problems(os.environ) or [(_settings_field(exc), str(exc))]) from None
     finally:
         Settings._toml_path = None
+
+
+ENV_PREFIX = "TICKETPILOT_"
+ENV_DELIMITER = "__"
+
+
+def _env_decode_problems(environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Every ``TICKETPILOT_<SECTION>__<KEY>`` (or ``TICKETPILOT_<SECTION>``) whose value must be JSON (a list,
+    a table) and is not, as ``(section.key, problem)`` pairs naming the variable."""
+    problems: list[tuple[str, str]] = []
+    for name in sorted(environ):
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split(ENV_DELIMITER)
+        annotation = _annotation_at(Settings, path)
+        if annotation is None or not _needs_json(annotation):
+            continue
+        value = environ[name]
+        try:
+            json.loads(value)
+        except ValueError as exc:
+            reason = (
+                f"{exc.msg} at character {exc.pos}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+            )
+            problems.append(
+                (
+                    ".".join(path),
+                    f"environment variable {name} must be JSON ({_json_example(annotation)}); {reason}",
+                )
+            )
+    return problems
+
+
+def _annotation_at(model: type[BaseModel], path: Sequence[str]) -> Any:
+    """The type annotation of the field at ``path`` under ``model`` (None: no such field)."""
+    annotation: Any = model
+    for part in path:
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        field = annotation.model_fields.get(part)
+        if field is None:
+            return None
+        annotation = field.annotation
+    return annotation
+
+
+def _needs_json(annotation: Any) -> bool:
+    """pydantic-settings decodes these from JSON and fails on anything else: containers and models (and
+    unions of nothing but those). A union with a plain type (``str | list[str]``) accepts non-JSON."""
+    if get_origin(annotation) is Annotated:
+        return _needs_json(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        return bool(args) and all(_needs_json(a) for a in args)
+    origin = get_origin(annotation) or annotation
+    if isinstance(origin, type) and issubclass(origin, BaseModel):
+        return True
+    return origin in (list, tuple, set, frozenset, dict)
+
+
+def _json_example(annotation: Any) -> str:
+    origin = get_origin(annotation) or annotation
+    if origin in (list, tuple, set, frozenset):
+        return 'a list like ["a", "b"]'
+    return 'an object like {"key": "value"}'
+
+
+def _settings_field(exc: SettingsError) -> str:
+    found = re.search(r'field "([^"]+)"', str(exc))
+    return found.group(1) if found else "environment"
