@@ -45,18 +45,24 @@ class SessionStore:
 
     def csrf_token(self, sid: str) -> str:
         """The token a cookie-authenticated change must carry in ``X-TP-CSRF`` (bound to the session)."""
-        return hmac.new(self._csrf_key, sid.encode(), hashlib.sha256).hexdigest()
+        return hmac.new(self._csrf_key, header_bytes(sid), hashlib.sha256).hexdigest()
 
     def csrf_valid(self, sid: str, presented: str) -> bool:
-        return hmac.compare_digest(presented.encode(), self.csrf_token(sid).encode())
+        return hmac.compare_digest(header_bytes(presented), self.csrf_token(sid).encode())
 
 
 def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
+    return hashlib.sha256(header_bytes(value)).hexdigest()
+
+
+def header_bytes(value: str) -> bytes:
+    """A header or cookie value as bytes, whatever it holds: aiohttp hands undecodable bytes (``\xff``) over
+    as surrogate escapes, which a plain ``encode()`` refuses; such a value must simply not match."""
+    return value.encode("utf-8", "surrogatepass")
 
 
 def token_matches(presented: str, expected: str) -> bool:
-    return bool(expected) and hmac.compare_digest(presented.encode(), expected.encode())
+    return bool(expected) and hmac.compare_digest(header_bytes(presented), expected.encode())
 
 
 def require_admin(request: web.Request, admin_token: str, sessions: SessionStore | None = None) -> None:

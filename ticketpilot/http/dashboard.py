@@ -152,6 +152,7 @@ def _moment(request: web.Request, name: str, *, end_of_day: bool = False) -> dat
             moment = moment.replace(tzinfo=UTC)
         if end_of_day and len(raw) == 10:  # a date alone: "until" includes that whole day
             moment += timedelta(days=1)
+        moment = moment.astimezone(UTC)  # 9999-12-31T23:59:59-23:59 is past the calendar's end: 400
     except (ValueError, OverflowError):
         raise ApiError(400, "invalid_query", f"{name} must be an ISO 8601 date or date-time") from None
     return moment

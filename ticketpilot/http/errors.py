@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
 from aiohttp import web
+
+from ticketpilot.http.json_body import JsonRejected, parse_json_body
 
 log = structlog.get_logger(__name__)
 
@@ -71,17 +72,13 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 async def read_json(request: web.Request) -> Any:
-    """The request body as JSON, or a 400 with a clear detail."""
+    """The request body as JSON, or a 400 with a clear detail: the one JSON-body reader of every handler
+    (bounded depth and number size, no lone surrogates; see ``json_body.py``)."""
+    raw = await request.read()
     try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise
-    if not raw:
-        raise ApiError(400, "invalid_json", "request body is empty; expected JSON")
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, "invalid_json", f"request body is not valid JSON: {exc}") from None
+        return parse_json_body(raw)
+    except JsonRejected as exc:
+        raise ApiError(400, "invalid_json", exc.detail) from None
 
 
 def validation_detail(exc: Any) -> list[dict[str, Any]]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 from typing import Any
 
 import structlog
@@ -22,8 +21,9 @@ from aiohttp import web
 from ticketpilot.config import HalopsaConfig
 from ticketpilot.gate.deliveries import TICKET_CREATED, TICKET_UPDATED
 from ticketpilot.gate.intake import WebhookIntake
+from ticketpilot.http.auth import header_bytes
 from ticketpilot.http.context import SERVICES
-from ticketpilot.http.errors import ApiError
+from ticketpilot.http.errors import ApiError, read_json
 
 log = structlog.get_logger(__name__)
 
@@ -53,7 +53,7 @@ def basic_auth_ok(header: str, config: HalopsaConfig) -> bool:
 def path_secret_ok(presented: str, config: HalopsaConfig) -> bool:
     """The path segment matches ``halopsa.webhook_path_secret`` (constant-time; empty never matches)."""
     expected = config.webhook_path_secret.get_secret_value()
-    return bool(expected) and hmac.compare_digest(presented.encode(), expected.encode())
+    return bool(expected) and hmac.compare_digest(header_bytes(presented), expected.encode())
 
 
 def intake_of(services: Any) -> WebhookIntake:
@@ -83,12 +83,11 @@ async def _receive(request: web.Request, event: str) -> web.Response:
             via="path" if secret else "basic",
         )
         raise ApiError(401, "unauthorized", "webhook credentials missing or wrong", challenge)
-    raw = await request.read()
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        log.warning("webhook_malformed", webhook_event=event, size=len(raw), error=str(exc))
-        raise ApiError(400, "invalid_json", f"request body is not valid JSON: {exc}") from None
+        body = await read_json(request)
+    except ApiError as exc:
+        log.warning("webhook_malformed", webhook_event=event, size=request.content_length, error=exc.detail)
+        raise
     try:
         result = await intake_of(services).receive(event, body)
     except ApiError:
