@@ -134,11 +134,35 @@ class RedisConfig(Section):
     """Empty: no Redis; webhook deduplication relies on PostgreSQL alone (still correct, slower)."""
     dedupe_ttl_s: int = Field(24 * 3600, gt=0)
     timeout_s: PositiveSeconds = 0.5
+    key_prefix: str = Field("", max_length=100, pattern=r"^[!-~]*$")
+    """Namespace of this deployment's keys (``<key_prefix>webhook:<source>:<event>:<delivery id>``), so
+    deployments sharing one Redis database never see each other's deliveries as duplicates. Empty:
+    ``tp:<12 hex digits>:`` derived from the database identity (PostgreSQL's system identifier and the
+    database's oid), the same for every replica on that database."""
 
 
 class AdaptersConfig(Section):
     mode: Literal["sandbox", "live"] = "sandbox"
     http_timeout_s: PositiveSeconds = 15.0
+    ca_bundle: str = ""
+    """A PEM file of the CAs every vendor client trusts instead of the defaults (a TLS-inspecting egress
+    proxy, a private gateway). Empty: each client's default trust. ``HTTPS_PROXY``/``NO_PROXY`` are honoured
+    either way (see :mod:`ticketpilot.adapters.outbound`)."""
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_bundle(cls, v: str) -> str:
+        if not v:
+            return v
+        import ssl
+
+        try:
+            ssl.create_default_context(cafile=v)
+        except FileNotFoundError:
+            raise ValueError(f"file not found: {v}") from None
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"not a PEM file of CA certificates ({type(exc).__name__}): {v}") from None
+        return v
 
 
 class LlmConfig(Section):

@@ -272,19 +272,26 @@ class _NoEngine:
 async def _start_automation(services: Services, owner_id: str | None) -> None:
     from ticketpilot.adapters.sandbox.tickets import SandboxTickets
     from ticketpilot.engine import Engine
-    from ticketpilot.gate.dedupe import RedisDedupe
+    from ticketpilot.gate.dedupe import RedisDedupe, deployment_key_prefix
     from ticketpilot.gate.inbox_worker import InboxWorker
     from ticketpilot.gate.inbox_writer import InboxWriter
     from ticketpilot.gate.intake import WebhookIntake
     from ticketpilot.gate.outbox import OutboxWorker
+    from ticketpilot.gate.policy import RuntimePolicy
     from ticketpilot.services import DeferredSignalSink, build_step_services, step_deps_from_settings
 
     settings, pool = services.settings, services.pool
     sink = DeferredSignalSink()
     adapters = build_adapters(services, sink)
+    policy = RuntimePolicy(settings.policy)  # the credential step re-reads the kill switches when it acts
+    deps = step_deps_from_settings(
+        settings,
+        services.extras["approvals"],
+        kill_switch=lambda playbook_id: policy.kill_switch_detail(pool, playbook_id),
+    )
     engine = Engine(
         pool,
-        build_step_services(adapters, step_deps_from_settings(settings, services.extras["approvals"])),
+        build_step_services(adapters, deps),
         services.registry.get_version,
         config=settings.engine,
         owner_id=owner_id or settings.engine.owner_id or None,
@@ -295,7 +302,11 @@ async def _start_automation(services: Services, owner_id: str | None) -> None:
     outbox = OutboxWorker(pool, adapters.tickets, settings.halopsa, poll_s=settings.engine.outbox_poll_s)
     gate = build_gate(services, engine, outbox.wake)
     writer = InboxWriter(pool)
-    dedupe = RedisDedupe(services.redis, ttl_s=settings.redis.dedupe_ttl_s)
+    key_prefix = settings.redis.key_prefix
+    if services.redis is not None:  # this deployment's namespace on a Redis others may share
+        key_prefix = await deployment_key_prefix(pool, key_prefix)
+        log.info("redis_key_prefix", prefix=key_prefix)
+    dedupe = RedisDedupe(services.redis, ttl_s=settings.redis.dedupe_ttl_s, prefix=f"{key_prefix}webhook:")
     services.on_close(dedupe.close)
     services.on_close(writer.stop)
     sandbox_tickets = adapters.tickets if isinstance(adapters.tickets, SandboxTickets) else None

@@ -1,6 +1,6 @@
 """The Redis fast path of webhook de-duplication. PostgreSQL's unique constraint is the guarantee.
 
-Per delivery the key ``tp:webhook:<source>:<event>:<delivery_id>`` goes through two states:
+Per delivery the key ``<prefix>webhook:<source>:<event>:<delivery_id>`` goes through two states:
 
 1. ``SET key pending NX GET EX ttl`` before the inbox INSERT: one command that claims a new key or
    returns the state of a known one. A key that says ``done`` is a known duplicate, answered without
@@ -16,17 +16,23 @@ logged once.
 
 Concurrent requests share Redis round trips: the keys queued while one pipeline is in flight go out
 together in the next one (the same group-commit idea as the inbox writer).
+
+Keys are namespaced per deployment (:func:`deployment_key_prefix`): another TicketPilot on the same Redis
+database, with its own PostgreSQL database, must not answer "duplicate" for a delivery it never recorded
+(HaloPSA ids repeat across instances, and a body-hash id repeats for the same body).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import asyncpg
 import structlog
 
 log = structlog.get_logger(__name__)
@@ -161,3 +167,24 @@ class RedisDedupe:
         if self._down_until is not None:
             log.info("redis_dedupe_restored")
             self._down_until = None
+
+
+async def deployment_key_prefix(pool: asyncpg.Pool, configured: str = "") -> str:
+    """``[redis] key_prefix`` when set; else ``tp:<12 hex digits>:`` from the identity of the database this
+    deployment records its inbox in: PostgreSQL's system identifier (one per cluster, new with every
+    ``initdb`` or restore into another cluster) and the database's oid and name. Every replica on that
+    database derives the same prefix, so they share the fast path; another deployment derives another."""
+    if configured:
+        return configured
+    async with pool.acquire() as conn:
+        try:
+            cluster = await conn.fetchval("SELECT system_identifier::text FROM pg_control_system()")
+        except asyncpg.PostgresError:  # not allowed on some managed services: the server's address instead
+            cluster = None
+        row = await conn.fetchrow(
+            "SELECT d.oid::text AS oid, d.datname AS name,"
+            " coalesce(host(inet_server_addr()), '') || ':' || coalesce(inet_server_port(), 0) AS server"
+            " FROM pg_database d WHERE d.datname = current_database()"
+        )
+    identity = f"{cluster or row['server']}:{row['oid']}:{row['name']}"
+    return f"tp:{hashlib.sha256(identity.encode()).hexdigest()[:12]}:"
