@@ -28,6 +28,21 @@ from ticketpilot.gate.offline.model import (
 )
 from ticketpilot.gate.offline.text import view
 
+STRUCTURAL_FLAGS = frozenset(
+    {
+        RiskFlag.SKIP_VERIFICATION,
+        RiskFlag.PRIVILEGE_REQUEST,
+        RiskFlag.CHANNEL_CHANGE,
+        RiskFlag.AUTHORITY_PRESSURE,
+        RiskFlag.HIDDEN_OR_ENCODED_TEXT,
+        RiskFlag.LINK_IN_BODY,
+        RiskFlag.QUOTED_OTHER_SENDER,
+        RiskFlag.AUTOMATED_SENDER,
+        RiskFlag.MULTIPLE_PEOPLE,
+        RiskFlag.NOT_A_REQUEST,
+    }
+)
+
 DEV_SET = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tickets-dev.jsonl"
 F = RiskFlag
 
@@ -62,7 +77,8 @@ def test_examples_cover_taxonomy_flags_and_languages(examples: list[TrainingExam
     assert set(subs) == set(DEFAULT_TAXONOMY)
     assert min(subs.values()) >= 20
     flags = Counter(f for e in examples for f in e.risk_flags)
-    assert set(flags) == set(RiskFlag)
+    # The examples label the flags that need wording to recognise; the structural detectors need none.
+    assert set(flags) >= set(RiskFlag) - STRUCTURAL_FLAGS
     assert len({(e.subject, e.body) for e in examples}) == len(examples)
     text = "\n".join(f"{e.subject} {e.body}" for e in examples).lower()
     for marker in ("contraseña", "mot de passe", "passwort", "wachtwoord", "password"):
@@ -553,9 +569,30 @@ def test_personal_sender_is_not_own_account(classifier: OfflineClassifier) -> No
     assert not automated(classifier, "Password", body, "sam.reid.1987@gmail.com")
 
 
-def test_unnamed_system_stays_manual(classifier: OfflineClassifier) -> None:
-    c = classifier.classify_sync(TicketText(subject="help", body="can't log in, reset pls")).classification
-    assert not automation_decision(c) and c.confidence <= 0.55
+def test_a_bare_symptom_stays_manual(classifier: OfflineClassifier) -> None:
+    """ "can't log in" could be any system: without an explicit request about the sign-in it stays manual."""
+    for body in ("can't log in", "my password isn't working, can you fix it"):
+        c = classifier.classify_sync(
+            TicketText(subject="help", body=body, requester_email=STAFF)
+        ).classification
+        assert not automation_decision(c) and c.confidence <= 0.5, (body, c)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "forgot my password, please reset",
+        "forgot password hi need reset password",
+        "locked out could you help",
+        "Reset my pw pls",
+        "olvidé mi contraseña, ¿me la podéis restablecer?",
+        "Passwort vergessen, bitte zurücksetzen",
+    ],
+)
+def test_terse_own_requests_are_automated(classifier: OfflineClassifier, body: str) -> None:
+    """For client staff, "my password" means the work sign-in unless something says otherwise."""
+    c = classifier.classify_sync(TicketText(subject="", body=body, requester_email=STAFF)).classification
+    assert automation_decision(c), c
 
 
 # --- interface ------------------------------------------------------------------------------------------

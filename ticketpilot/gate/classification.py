@@ -29,6 +29,27 @@ class RiskFlag(StrEnum):
     SHARED_OR_SERVICE_ACCOUNT = "shared_or_service_account"
     OUTAGE = "outage"
     """Many users affected: an incident, not an account problem."""
+    SKIP_VERIFICATION = "skip_verification"
+    """Asks to skip or weaken a check: no MFA push, no manager approval, an exception to the policy."""
+    PRIVILEGE_REQUEST = "privilege_request"
+    """Widens the target: an admin, service or second account, more rights, another group."""
+    CHANNEL_CHANGE = "channel_change"
+    """Asks for another channel or number than the one on record (chat apps, the ticket, e-mail, "this number")."""
+    AUTHORITY_PRESSURE = "authority_pressure"
+    """Claims rank or threatens to get the request through ("this is the CEO", "or you're fired")."""
+    HIDDEN_OR_ENCODED_TEXT = "hidden_or_encoded_text"
+    """Encoded or obfuscated text: base64/hex blobs, reversed or ROT13 text, zero-width or bidi characters,
+    mixed-script look-alike words, hidden HTML."""
+    LINK_IN_BODY = "link_in_body"
+    """A link in the request itself (not in a signature)."""
+    QUOTED_OTHER_SENDER = "quoted_other_sender"
+    """A quoted thread or forwarded message from someone other than the requester or the helpdesk."""
+    AUTOMATED_SENDER = "automated_sender"
+    """A machine wrote it: no-reply or monitoring senders, RMM or security alerts, auto-replies."""
+    MULTIPLE_PEOPLE = "multiple_people"
+    """More than one person is the subject of the request."""
+    NOT_A_REQUEST = "not_a_request"
+    """A question, a hypothetical or a plan for later rather than a request to act now."""
 
 
 class TicketText(BaseModel):
@@ -72,16 +93,33 @@ class ClassifierResult(BaseModel):
 
 
 class ClassificationError(Exception):
-    """The classifier could not give a usable answer: the ticket stays manual. ``reason`` is recorded."""
+    """The classifier could not give a usable answer: the ticket stays manual. ``reason`` is recorded.
 
-    def __init__(self, reason: str, *, classifier: str = "", detail: str = "") -> None:
+    ``transient``: the classifier's service was throttled, failing or timed out (429, 5xx, connection,
+    timeout), so asking again later may help; ``retry_after`` is the wait it asked for, if any.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        classifier: str = "",
+        detail: str = "",
+        transient: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.classifier = classifier
         self.detail = detail
+        self.transient = transient
+        self.retry_after = retry_after
 
     def __repr__(self) -> str:
-        return f"ClassificationError(reason={self.reason!r}, classifier={self.classifier!r})"
+        return (
+            f"ClassificationError(reason={self.reason!r}, classifier={self.classifier!r},"
+            f" transient={self.transient})"
+        )
 
 
 class Classifier(Protocol):

@@ -19,6 +19,8 @@ import openai
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from ticketpilot.adapters.http_retry import is_retryable_status, parse_retry_after
+from ticketpilot.adapters.outbound import ssl_context
 from ticketpilot.config import LlmConfig
 from ticketpilot.gate.classification import (
     Classification,
@@ -70,6 +72,35 @@ RISK_FLAG_GUIDE: dict[RiskFlag, str] = {
     ),
     RiskFlag.OUTAGE: (
         "many users or a whole service are affected: an incident, not one person's account problem"
+    ),
+    RiskFlag.SKIP_VERIFICATION: (
+        "asks to skip or weaken a check: no MFA push or verification, no manager approval, an exception "
+        "to the policy just this once"
+    ),
+    RiskFlag.PRIVILEGE_REQUEST: (
+        "widens the target: an admin, privileged, service or second account, more rights or group membership"
+    ),
+    RiskFlag.CHANNEL_CHANGE: (
+        "asks for the credential by another channel or number than the one on record: chat apps, the ticket "
+        "notes, e-mail, a number given in or outside the ticket"
+    ),
+    RiskFlag.AUTHORITY_PRESSURE: (
+        "claims rank or threatens the helpdesk to get the request through (an executive, 'or you're fired')"
+    ),
+    RiskFlag.HIDDEN_OR_ENCODED_TEXT: (
+        "encoded or obfuscated text: base64 or hex blobs, reversed or ROT13 text, invisible characters, "
+        "look-alike letters from other scripts, hidden HTML"
+    ),
+    RiskFlag.LINK_IN_BODY: "the request contains a link (outside a signature)",
+    RiskFlag.QUOTED_OTHER_SENDER: (
+        "a quoted or forwarded message from someone other than the requester or the helpdesk"
+    ),
+    RiskFlag.AUTOMATED_SENDER: (
+        "written by a machine: a no-reply or monitoring sender, an RMM or security alert, an auto-reply"
+    ),
+    RiskFlag.MULTIPLE_PEOPLE: "more than one person is the subject of the request",
+    RiskFlag.NOT_A_REQUEST: (
+        "a question, a hypothetical or a plan for later rather than a request to act on the account now"
     ),
 }
 
@@ -163,15 +194,19 @@ class LlmClassifier:
 
     name = NAME
 
-    def __init__(self, config: LlmConfig, *, client: openai.AsyncOpenAI | None = None) -> None:
+    def __init__(
+        self, config: LlmConfig, *, client: openai.AsyncOpenAI | None = None, ca_bundle: str = ""
+    ) -> None:
         self._config = config
         self._taxonomy = tuple(config.taxonomy)
         self.version = f"llm:{config.model}"
+        # httpx2 honours HTTPS_PROXY/NO_PROXY itself; ``[adapters] ca_bundle`` replaces its trust store.
         self._client = client or openai.AsyncOpenAI(
             base_url=config.base_url,
             api_key=config.api_key.get_secret_value(),
             timeout=config.timeout_s,
             max_retries=config.max_retries,
+            http_client=openai.DefaultAsyncHttpxClient(verify=ssl_context(ca_bundle)) if ca_bundle else None,
         )
         self._system = system_prompt(self._taxonomy)
 
@@ -216,7 +251,10 @@ class LlmClassifier:
         except openai.APITimeoutError:
             EXTERNAL_ERRORS.labels(NAME, "timeout").inc()
             raise ClassificationError(
-                "llm_timeout", classifier=NAME, detail=f"no answer in {self._config.timeout_s:g}s"
+                "llm_timeout",
+                classifier=NAME,
+                detail=f"no answer in {self._config.timeout_s:g}s",
+                transient=True,
             ) from None
         except openai.ContentFilterFinishReasonError:
             raise ClassificationError("llm_refusal", classifier=NAME, detail="content filter") from None
@@ -227,7 +265,16 @@ class LlmClassifier:
         except openai.APIStatusError as exc:
             EXTERNAL_ERRORS.labels(NAME, f"http_{exc.status_code}").inc()
             raise ClassificationError(
-                "llm_error", classifier=NAME, detail=f"HTTP {exc.status_code}"
+                "llm_error",
+                classifier=NAME,
+                detail=f"HTTP {exc.status_code}",
+                transient=is_retryable_status(exc.status_code),
+                retry_after=parse_retry_after(exc.response.headers.get("retry-after")),
+            ) from None
+        except openai.APIConnectionError as exc:
+            EXTERNAL_ERRORS.labels(NAME, "connection").inc()
+            raise ClassificationError(
+                "llm_error", classifier=NAME, detail=type(exc).__name__, transient=True
             ) from None
         except openai.OpenAIError as exc:
             EXTERNAL_ERRORS.labels(NAME, "connection").inc()

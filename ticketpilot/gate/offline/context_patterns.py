@@ -68,7 +68,8 @@ POLICY = _c(
 
 OUTAGE = _c(
     r"\b(?:nobody|no one|no-one|noone|none of us|all of us|anyone else|it'?s not just me|not only me|not just me)"
-    r"\b|(?<!hi )(?<!hello )(?<!hey )(?<!morning )(?<!dear )(?<!thanks )\b(?:everyone|everybody)\b",
+    r"\b|(?<!hi )(?<!hello )(?<!hey )(?<!morning )(?<!dear )(?<!thanks )\b(?:everyone|everybody)\b"
+    r"(?! else(?:'s| is| seems| are)? (?:fine|ok|okay|working|good|unaffected))",
     r"\bnone of the (?:staff|users|teachers|team|computers|pcs|laptops|machines|devices|workstations|terminals)\b"
     r"|\ball (?:the )?(?:staff|users|teachers|computers|pcs|laptops|machines|devices|workstations|terminals"
     r"|classroom|surgery|office)\b",
@@ -162,14 +163,14 @@ SHARED = _c(
 )
 
 THIRD_PARTY_APPS = (
-    r"xero|sage|quickbooks|qbo|myob|freeagent|netsuite|bank(?!\s+holiday)|banking|paypal|stripe|adp|gusto|paychex|bamboohr"
+    r"xero|sage|quickbooks|qbo|myob|freeagent|netsuite|(?<!food )bank(?!\s+(?:holiday|details))|banking|paypal|stripe|adp|gusto|paychex|bamboohr"
     r"|salesforce|hubspot|docusign|dropbox|gmail|googlemail|google account|google workspace|hotmail|yahoo"
     r"|icloud|apple id|apple-id|facebook|instagram|linkedin|amazon|ebay|appfolio|yardi|buildium|procore|clio"
     r"|practicepanther|actionstep|dentally|dentrix|eaglesoft|open dental|ezyvet|avimark|arbor|sims|bromcom"
     r"|parentmail|classdojo|class dojo|seesaw|google classroom|datev|lexware|elster|gesden|contasol|holded"
     r"|afas|twinfield|snelstart|moneybird|exact online|pennylane|cegid|doctolib|ultratax|lacerte|cch"
     r"|proseries|taxdome|karbon|canva|mailchimp|shopify|wordpress|godaddy|ionos|ovh|strato|vpn|forticlient"
-    r"|anyconnect|globalprotect|wi-?fi (?:password|key|code)|wlan-?(?:passwort|schl[üu]ssel)|wifi-?wachtwoord|voicemail|(?<!support )(?<!service )(?<!helpdesk )(?<!customer )portal|payroll (?:system|portal|software)"
+    r"|anyconnect|globalprotect|wi-?fi (?:password|key|code)|wlan-?(?:passwort|schl[üu]ssel)|wifi-?wachtwoord|voicemail (?:pin|password|code)|(?<!support )(?<!service )(?<!helpdesk )(?<!customer )portal(?!\s*[\]:>])|payroll (?:system|portal|software)"
     r"|booking system|patient portal|practice (?:management )?software|copier pin|printer pin|door code"
     r"|alarm code|keypad"
 )
@@ -230,7 +231,7 @@ WORK_SYSTEM = _c(
 
 RULES: tuple[tuple[RiskFlag, Scope, Phrases], ...] = (
     (F.MANIPULATION, "all", MANIPULATION),
-    (F.CONTACT_IN_BODY, "all", CONTACT),
+    (F.CONTACT_IN_BODY, "head", CONTACT),
     (F.COMPROMISE_SIGNS, "all", COMPROMISE),
     (F.NO_ACTION_NEEDED, "head", NO_ACTION),
     (F.POLICY_EXCEPTION, "head", POLICY),

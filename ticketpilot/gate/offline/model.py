@@ -30,7 +30,7 @@ from scipy import sparse
 
 from ...config import DEFAULT_TAXONOMY
 from ..classification import Classification, ClassificationError, ClassifierResult, RiskFlag, TicketText
-from . import rules
+from . import evidence, rules
 from .text import TicketView, view
 
 CODE_VERSION = "1"
@@ -38,13 +38,26 @@ CODE_VERSION = "1"
 EXAMPLES_PATH = Path(__file__).with_name("examples.jsonl")
 ACCOUNT_ACTIONS = frozenset({"PASSWORD_RESET", "ACCOUNT_LOCKOUT", "MFA_RESET"})
 CATEGORIES = frozenset({"INCIDENT", "REQUEST", "QUESTION"})
+RECOVERY_FAMILY = frozenset({"PASSWORD_RESET", "ACCOUNT_LOCKOUT"})
+"""Sub-categories that one action resolves (a new credential): their probabilities are added up."""
 RANDOM_STATE = 0
 SVM_C = 0.5
 CHAR_FEATURES = 15_000
 CHAR_SPAN = 800
 """Character n-grams are taken from the first ``CHAR_SPAN`` characters (subject and request come first)."""
-UNNAMED_SYSTEM_CAP = 0.55
-"""Confidence ceiling for an account action when the ticket never names the work system."""
+ABSTAIN_CAP = 0.5
+"""Confidence ceiling for an account action without positive evidence (an explicit request to reset, unlock
+or re-register the sign-in, as a request to act now), or when the ticket can't be checked in full."""
+EVIDENCE_FLOOR = 0.9
+"""Confidence when the model's best sub-category and strong, explicit evidence agree and nothing else is wrong
+(terse requests such as "reset my pw pls" leave the model unsure between neighbouring classes)."""
+EVIDENCE_MIN_PROBABILITY = 0.5
+"""... but only when the model itself gives its best sub-category at least this probability."""
+EVIDENCE_FAMILIES: dict[str, frozenset[str]] = {
+    "password": frozenset({"PASSWORD_RESET", "ACCOUNT_LOCKOUT"}),
+    "lockout": frozenset({"PASSWORD_RESET", "ACCOUNT_LOCKOUT"}),
+    "mfa": frozenset({"MFA_RESET"}),
+}
 CONFLICT_FACTOR = 0.6
 """Confidence multiplier for an account action when risk flags conflict with it."""
 
@@ -126,6 +139,9 @@ class Prediction:
     probability: float
     category: str
     top_terms: tuple[str, ...]
+    family_probability: float = 0.0
+    """For a sign-in recovery (password reset or lockout, both handled by one action), the probability of
+    either; otherwise equal to ``probability``."""
 
 
 _COMBINING = re.compile(r"[\u0300-\u036f]+")
@@ -229,9 +245,13 @@ class FittedModel:
         probs /= len(self._betas)
         best = int(np.argmax(probs))
         cat_scores = scores[len(self._betas) * k :]
+        family = float(probs[best])
+        if self.labels[best] in RECOVERY_FAMILY:
+            family = float(sum(probs[i] for i, label in enumerate(self.labels) if label in RECOVERY_FAMILY))
         return Prediction(
             sub_category=self.labels[best],
             probability=float(probs[best]),
+            family_probability=family,
             category=self._categories[int(np.argmax(cat_scores))],
             top_terms=self._top_terms(columns, values, best),
         )
@@ -271,19 +291,37 @@ def decide(view: TicketView, prediction: Prediction) -> Classification:
     the ticket is too long to check. ``own_account`` is False when anything points at someone else's, a
     shared, or an unverifiable account (for tickets about no account at all it carries no information)."""
     found = rules.detect(view)
-    confidence = prediction.probability
+    asked = evidence.find(view)
+    if asked.not_a_request is not None:
+        found.add(RiskFlag.NOT_A_REQUEST, asked.not_a_request)
+    confidence = prediction.family_probability or prediction.probability
     notes = []
     if prediction.sub_category in ACCOUNT_ACTIONS:
         if found.flags or not found.own_account:
             confidence *= CONFLICT_FACTOR
-        if not found.work_system_named:
-            confidence = min(confidence, UNNAMED_SYSTEM_CAP)
-            notes.append("the work system is not named")
+        if not asked.actions:
+            confidence = min(confidence, ABSTAIN_CAP)
+            notes.append("no explicit request to reset, unlock or re-register the sign-in")
+        else:
+            notes.append(f"asks for: {', '.join(asked.actions)} ({asked.snippet!r})")
+            if not asked.strong and not found.work_system_named:
+                confidence = min(confidence, ABSTAIN_CAP)
+                notes.append("only a symptom, and the work sign-in is not named")
+            agrees = any(prediction.sub_category in EVIDENCE_FAMILIES.get(a, ()) for a in asked.actions)
+            if (
+                asked.strong
+                and agrees
+                and prediction.family_probability >= EVIDENCE_MIN_PROBABILITY
+                and not found.flags
+                and found.own_account
+                and not view.truncated
+            ):
+                confidence = max(confidence, EVIDENCE_FLOOR)
         if view.truncated:
-            confidence = min(confidence, UNNAMED_SYSTEM_CAP)
+            confidence = min(confidence, ABSTAIN_CAP)
             notes.append("the ticket is too long to check in full")
         if found.password_works is not None:
-            confidence = min(confidence, UNNAMED_SYSTEM_CAP)
+            confidence = min(confidence, ABSTAIN_CAP)
             notes.append(f"the password is said to work ({found.password_works!r})")
     if found.personal_sender:
         notes.append("sent from a personal address")

@@ -293,7 +293,7 @@ NO_ACTION = _c(
     r"(?:signature|disclaimer))|\bcleared (?:on its own|by itself|itself)\b|\bgot it working\b|\b(?:fixed|sorted)"
     r" it myself\b",
     r"\b(?:managed|was able) to (?:get|log|sign) (?:back )?in\b|\b(?:it|then|eventually|finally) let me "
-    r"(?:back )?in\b|\bworking again\b|\bfixed itself\b|\bsorted itself\b|\bfound it\b|\bcame back to me\b"
+    r"(?:back )?in\b|(?<!n't )(?<!not )(?<!isn't )\bworking again\b|\bfixed itself\b|\bsorted itself\b|\bfound it\b|\bcame back to me\b"
     r"|\bremembered it\b|\bfalse alarm\b",
     r"\bfyi\b|\bjust (?:letting you know|so you know|to let you know|an fyi)\b|\bfor your (?:information|records)\b"
     r"|\bno need to do anything\b",

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from ..classification import RiskFlag
 from . import context_patterns as P
+from . import intents, narratives, structure
 from .patterns import HIDDEN_TEXT
 from .text import TicketView, is_signature_phone_line, phone_numbers
 
@@ -180,4 +181,26 @@ def detect(view: TicketView) -> RuleFindings:
     _check_names(view, found)
     _check_notification(view, found)
     _check_work_system(view, found)
+    _check_structure(view, found)
+    folded = intents.folded(everything)
+    for finding in intents.find(folded):
+        found.add(finding.flag, f"{finding.kind}: {finding.evidence}")
+    for flag, evidence in narratives.find(folded):
+        found.add(flag, evidence)
     return found
+
+
+_STRUCTURE = (
+    (RiskFlag.HIDDEN_OR_ENCODED_TEXT, structure.encoded_text),
+    (RiskFlag.LINK_IN_BODY, structure.links),
+    (RiskFlag.QUOTED_OTHER_SENDER, structure.quoted_other_sender),
+    (RiskFlag.AUTOMATED_SENDER, structure.automated_sender),
+    (RiskFlag.MULTIPLE_PEOPLE, structure.multiple_people),
+    (RiskFlag.THIRD_PARTY_SYSTEM, structure.other_system),
+)
+
+
+def _check_structure(view: TicketView, found: RuleFindings) -> None:
+    for flag, detector in _STRUCTURE:
+        for evidence in detector(view):
+            found.add(flag, evidence)

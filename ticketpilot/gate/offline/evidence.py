@@ -1,0 +1,175 @@
+"""Positive evidence: does the newest message explicitly ask to reset, unlock or re-register the sign-in?
+
+The gate abstains by default: a ticket is automated only on positive evidence of an account action on the
+requester's own sign-in, and only when it is a request to act now (not a question, a hypothetical or a plan
+for later). This module finds that evidence, deterministically, in English, Spanish, French, German, Dutch,
+Italian, Portuguese and Polish; patterns run on :func:`~.intents.folded` text (lower case, no accents).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .intents import folded
+from .text import TicketView
+
+_PASSWORD = (
+    r"(?:pass ?words?|pasword|passwrd|passowrd|paswd|passwd|passcode|pwd?|login password|contrasenas?|claves?|mots? de passe|mdp|passwort|kennwort"
+    r"|wachtwoord|password|senhas?|hasl[oa]|parola)"
+)
+_PASSWORD_PROBLEM = (
+    r"(?:reset|resetting|re-set|forgot|forgotten|forget|forgetting|can'?t remember|cannot remember|can not remember"
+    r"|don'?t remember|do not remember|blanked|expired|expiring|expires|has expired|not working|doesn'?t work"
+    r"|does not work|isn'?t working|won'?t work|stopped working|wrong|incorrect|not accepted|won'?t accept|rejected"
+    r"|invalid|change|changed|new one|new password|locked|unlock|mistyped"
+    r"|olvid\w*|restablec\w*|reset\w*|resete\w*|reinici\w*|caducad\w*|no funciona|incorrect\w*|cambi\w*|no me deja"
+    r"|oubli\w*|reinitialis\w*|expire\w*|ne fonctionne|ne marche|incorrect|chang\w*|perdu"
+    r"|vergessen|zurucksetz\w*|zuruck ?gesetzt|abgelaufen|funktioniert nicht|falsch|andern|geandert|neues"
+    r"|vergeten|resetten|gereset|verlopen|werkt niet|onjuist|fout|wijzig\w*|nieuw"
+    r"|dimentica\w*|reimposta\w*|resett\w*|scadut\w*|non funziona|errat\w*|sbagliat\w*|cambia\w*"
+    r"|esquec\w*|redefin\w*|expirou|expirad\w*|nao funciona|errad\w*|alter\w*"
+    r"|zapomnia\w*|zresetowa\w*|wygasl\w*|nie dziala|zmieni\w*)"
+)
+_LOCKOUT = (
+    r"(?:locked ?out|locked|lock ?out|lockout|unlock|blocked|unblock|disabled|suspended|can'?t (?:log|sign|get) ?in"
+    r"|cannot (?:log|sign|get) ?in|can not (?:log|sign|get) ?in|unable to (?:log|sign|get) ?in|won'?t let me (?:in|log)"
+    r"|can'?t (?:access|login|logon|get into)|cannot (?:access|login|get into)|not letting me (?:in|log)"
+    r"|bloquead\w*|desbloque\w*|no puedo (?:entrar|acceder|iniciar)|no me deja (?:entrar|acceder)"
+    r"|bloque\w*|debloqu\w*|je n'arrive (?:pas|plus) a me connecter|je ne peux (?:pas|plus) me connecter|verrouill\w*"
+    r"|gesperrt|entsperr\w*|komme nicht (?:mehr )?(?:rein|ins|in)|kann mich nicht (?:mehr )?anmelden|freischalt\w*"
+    r"|geblokkeerd|deblokk\w*|kan niet (?:meer )?inloggen|kom niet (?:meer )?in|vergrendeld|ontgrendel\w*"
+    r"|bloccat\w*|sblocc\w*|non riesco (?:ad|a) (?:accedere|entrare)"
+    r"|bloqueado|bloqueada|desbloque\w*|nao consigo (?:entrar|acessar|aceder)"
+    r"|zablokowan\w*|odblokow\w*|nie moge sie zalogowac)"
+)
+_MFA = (
+    r"(?:mfa|2fa|two[- ]?factor|multi[- ]?factor|2[- ]?step|two[- ]?step|authenticator|authentication app"
+    r"|verification code|(?:text|sms|security|sign-?in|login|log-?in|6[- ]digit) codes?|sign-?in (?:approval|request|prompt)|approve (?:the |a |my )?sign-?in|number matching"
+    r"|doble factor|autenticacion|verificacion en dos pasos|double authentification|authentification"
+    r"|zwei-?faktor\w*|mehrstufige\w*|tweestaps\w*|tweefactor\w*|autenticazione|a due fattori|autenticacao"
+    r"|dois fatores|multifator|multifatorial|uwierzytelni\w*|dwuetapow\w*)"
+)
+_MFA_PROBLEM = (
+    r"(?:reset|re-?register|re-?set ?up|set (?:it )?up again|setup again|new phone|new mobile|new iphone|new android"
+    r"|replacement phone|lost|broke|broken|died|dead|smashed|cracked|wiped|factory reset|traded in|upgraded"
+    r"|not (?:getting|receiving|showing|coming|appearing|working)|doesn'?t (?:show|appear|arrive|work)"
+    r"|don'?t get|can'?t approve|cannot approve|no (?:prompt|notification|code)s?|empty|missing|gone"
+    r"|clear|remove|redo|re-?do|again|from scratch|delete|repor|troquei|trocar|cambie de movil|change de portable"
+    r"|quit\w+|borr\w+|otra vez|de nuevo|configurar\w* (?:otra vez|de nuevo)|remettre a zero|reconfigur\w*"
+    r"|a nouveau|supprim\w*|neu aufsetzen|neu einricht\w*|erneut|entfern\w*|opnieuw|verwijder\w*|di nuovo"
+    r"|rimuov\w*|novamente|de novo|remov\w*|ponownie|usun\w*"
+    r"|nuevo movil|movil nuevo|cambiado de movil|perdi\w*|roto|no (?:me )?llega\w*|reinici\w*|restablec\w*"
+    r"|nouveau (?:telephone|portable)|change de telephone|perdu|casse|ne recois plus|reinitialis\w*"
+    r"|neues (?:handy|telefon|smartphone|diensthandy)|handy (?:verloren|kaputt|gewechselt)|zurucksetz\w*|verloren"
+    r"|kaputt|neu einrichten|nieuwe telefoon|telefoon kwijt|kapot|opnieuw instellen|resetten"
+    r"|nuovo telefono|telefono nuovo|perso|rotto|reimposta\w*|novo telemovel|novo celular|perdi|partido|redefin\w*"
+    r"|nowy telefon|zgubi\w*|zresetowa\w*)"
+)
+
+_STRONG_PASSWORD = (
+    r"(?:reset|resetting|forgot|forgotten|forget|can'?t remember|cannot remember|can not remember|don'?t remember"
+    r"|do not remember|blanked|expired|has expired|olvid\w*|restablec\w*|caducad\w*|oubli\w*|reinitialis\w*"
+    r"|expire|vergessen|zurucksetz\w*|abgelaufen|vergeten|resetten|verlopen|dimentica\w*|reimposta\w*|scadut\w*"
+    r"|esquec\w*|redefin\w*|expirou|expirad\w*|zapomnia\w*|zresetowa\w*|wygasl\w*)"
+)
+_CREDENTIAL_NOUN = (
+    rf"(?:{_PASSWORD}|login|log-?in|logon|sign-?in|account|cuenta|compte|konto|account|conta|konta)"
+)
+_GENERIC_REQUEST = (
+    r"(?:reset|unlock|re-?enable|re-?register|restablec\w*|desbloque\w*|reinicia\w*|reinitialis\w*|debloqu\w*"
+    r"|zurucksetz\w*|entsperr\w*|freischalt\w*|resetten|deblokk\w*|ontgrendel\w*|reimposta\w*|sblocc\w*"
+    r"|redefin\w*|desbloque\w*|zresetuj\w*|odblokuj\w*)"
+)
+_WEAK_LOCKOUT = (
+    r"(?:can'?t (?:log|sign|get) ?in|cannot (?:log|sign|get) ?in|can not (?:log|sign|get) ?in|unable to (?:log|sign|get)"
+    r" ?in|won'?t let me (?:in|log)|can'?t (?:access|login|logon|get into)|cannot (?:access|login|get into)"
+    r"|not letting me (?:in|log)|no puedo (?:entrar|acceder|iniciar)|no me deja (?:entrar|acceder)"
+    r"|je n'arrive (?:pas|plus) a me connecter|je ne peux (?:pas|plus) me connecter|komme nicht (?:mehr )?"
+    r"(?:rein|ins|in)|kann mich nicht (?:mehr )?anmelden|kan niet (?:meer )?inloggen|kom niet (?:meer )?in"
+    r"|non riesco (?:ad|a) (?:accedere|entrare)|nao consigo (?:entrar|acessar|aceder)|nie moge sie zalogowac)"
+)
+
+STRONG_PASSWORD = re.compile(rf"\b{_STRONG_PASSWORD}\b")
+CREDENTIAL_NOUN = re.compile(rf"\b{_CREDENTIAL_NOUN}\b")
+GENERIC_REQUEST = re.compile(rf"\b{_GENERIC_REQUEST}\b")
+WEAK_LOCKOUT = re.compile(rf"\b{_WEAK_LOCKOUT}")
+STRONG_LOCKOUT = re.compile(
+    r"\b(?:locked ?out|locked|lock ?out|lockout|unlock|blocked|unblock|disabled|suspended|bloquead\w*|desbloque\w*"
+    r"|bloque\w*|debloqu\w*|verrouill\w*|gesperrt|entsperr\w*|freischalt\w*|geblokkeerd|deblokk\w*|vergrendeld"
+    r"|ontgrendel\w*|bloccat\w*|sblocc\w*|zablokowan\w*|odblokow\w*)\b"
+)
+PASSWORD_ACTION = re.compile(
+    rf"\b{_PASSWORD}\b[^.!?\n]{{0,60}}\b{_PASSWORD_PROBLEM}|\b{_PASSWORD_PROBLEM}\b[^.!?\n]{{0,60}}\b{_PASSWORD}\b",
+)
+LOCKOUT_ACTION = re.compile(rf"\b{_LOCKOUT}")
+MFA_ACTION = re.compile(
+    rf"\b{_MFA}\b[^.!?\n]{{0,80}}\b{_MFA_PROBLEM}|\b{_MFA_PROBLEM}\b[^.!?\n]{{0,80}}\b{_MFA}\b"
+    r"|\b(?:can'?t|cannot|can not|unable to|no way to) approve\b",
+)
+
+NOT_A_REQUEST = re.compile(
+    r"\b(?:in theory|theoretically|hypothetically|just wondering|i was wondering|i'm wondering|just curious"
+    r"|out of curiosity|planning ahead|plan ahead|not yet|not changing yet|for future reference|in the future"
+    r"|next (?:week|month|year)|do i need to (?:do|change|reset) (?:anything|it)|should i (?:change|reset|do)"
+    r"|how (?:do|can|should) i (?:reset|change|update|set up|re-?register)|is it possible to .{0,40}\bmyself"
+    r"|what happens (?:if|when)|would it be possible,? (?:in theory|at some point)|just checking (?:if|whether)"
+    r"|en teoria|por curiosidad|me preguntaba|el (?:mes|ano|la semana) que viene|la proxima semana|como puedo"
+    r"|tengo que hacer algo|en theorie|par curiosite|je me demandais|le mois prochain|la semaine prochaine"
+    r"|comment (?:puis-je|je peux|faire pour)|dois-je|theoretisch|aus neugier|ich frage mich|nachsten monat"
+    r"|nachste woche|wie kann ich|muss ich (?:etwas|was)|in theorie|uit nieuwsgierigheid|ik vroeg me af"
+    r"|volgende (?:maand|week)|hoe kan ik|moet ik (?:iets|wat)|in teoria|per curiosita|mi chiedevo"
+    r"|il (?:mese|anno) prossimo|la prossima settimana|come posso|devo fare qualcosa|em teoria|por curiosidade"
+    r"|queria saber|no (?:mes|ano) que vem|na proxima semana|como posso|preciso fazer algo|teoretycznie"
+    r"|z ciekawosci|w przyszlym (?:tygodniu|miesiacu)|jak moge"
+    # Plans for later: "I'll probably forget it while I'm away", "might need a reset then".
+    r"|i'?ll (?:\w+ ){0,2}(?:forget|need)|i will (?:\w+ ){0,2}(?:forget|need)|(?:might|may) need (?:a|to)"
+    r"|will let you know|heads up|by the time i'?m back|when i'?m back|when i get back"
+    r"|olvidare|necesitare|os (?:aviso|avisare)|j'oublierai|j'aurai (?:surement )?besoin|je vous tiendrai"
+    r"|werde (?:\w+ ){0,3}(?:vergessen|brauchen)|melde mich|zal (?:\w+ ){0,3}(?:vergeten|nodig)|laat (?:het )?weten"
+    r"|dimentichero|avro bisogno|vi faro sapere|vou (?:\w+ )?(?:esquecer|precisar)|zapomne|bede potrzebowa\w*)\b",
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the newest message explicitly asks for. ``actions`` is empty when nothing was found; ``strong``
+    is False when the only evidence is a symptom ("can't log in", "password not working") that could be about
+    any system."""
+
+    actions: tuple[str, ...]
+    snippet: str
+    not_a_request: str | None
+    strong: bool = True
+
+    @property
+    def positive(self) -> bool:
+        """An account action is asked for, and as a request to act now."""
+        return bool(self.actions) and self.not_a_request is None
+
+
+def find(view: TicketView) -> Evidence:
+    """The positive evidence in the subject and newest message of ``view``."""
+    head = folded(view.head)
+    strong: list[tuple[str, re.Match[str]]] = []
+    weak: list[tuple[str, re.Match[str]]] = []
+    match = STRONG_PASSWORD.search(head)
+    if match and CREDENTIAL_NOUN.search(head):
+        strong.append(("password", match))
+    for name, pattern in (("lockout", STRONG_LOCKOUT), ("mfa", MFA_ACTION), ("reset", GENERIC_REQUEST)):
+        match = pattern.search(head)
+        if match:
+            strong.append((name, match))
+    for name, pattern in (("password", PASSWORD_ACTION), ("lockout", WEAK_LOCKOUT)):
+        match = pattern.search(head)
+        if match:
+            weak.append((name, match))
+    found = strong or weak
+    actions = tuple(dict.fromkeys(name for name, _m in found))
+    musing = NOT_A_REQUEST.search(head)
+    return Evidence(
+        actions=actions,
+        snippet=" ".join(found[0][1].group(0).split())[:60] if found else "",
+        not_a_request=" ".join(musing.group(0).split())[:60] if musing else None,
+        strong=bool(strong),
+    )
