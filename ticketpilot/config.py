@@ -6,6 +6,7 @@ print. ``load_settings`` turns every problem into one :class:`ConfigError` namin
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import os
@@ -105,6 +106,16 @@ class HttpConfig(Section):
     public_url: str = "http://127.0.0.1:8080"
     max_body_bytes: int = Field(1_048_576, gt=0)
     session_ttl_s: PositiveSeconds = 8 * 3600
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses or networks (``10.0.0.5``, ``10.0.0.0/8``, ``::1``) of the reverse proxies in front: only
+    a connection from one of them has its ``X-Forwarded-For`` believed (the client is the rightmost hop that
+    is not a trusted proxy). Empty: the peer address is the client, whatever the header says."""
+    header_timeout_s: PositiveSeconds = 10.0
+    """A request's line and headers must arrive within this time of its first byte (slow-header clients)."""
+    keepalive_timeout_s: PositiveSeconds = 15.0
+    """An idle connection (nothing received since the last answer, or since it opened) is closed after this."""
+    max_connections: int = Field(1000, ge=1)
+    """Open client connections at most; one more is answered 503 and closed at once."""
 
     @field_validator("public_url")
     @classmethod
@@ -112,6 +123,20 @@ class HttpConfig(Section):
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return v.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in v:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{entry[:60]!r} is not an IP address or network (CIDR)") from None
+        return tuple(entry.strip() for entry in v)
+
+    @property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
 
 
 class DatabaseConfig(Section):

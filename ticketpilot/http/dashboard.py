@@ -29,9 +29,11 @@ from aiohttp import web
 from ticketpilot.http import dashboard_decisions as dq
 from ticketpilot.http import dashboard_queries as q
 from ticketpilot.http.auth import CSRF_HEADER, SESSION_COOKIE
+from ticketpilot.http.client_address import client_address
 from ticketpilot.http.context import SERVICES
 from ticketpilot.http.dashboard_auth import (
     VIA_SESSION,
+    account_name,
     authenticate,
     dashboard_state,
     same_origin,
@@ -94,16 +96,17 @@ async def login(request: web.Request) -> web.Response:
     if not same_origin(request, services):
         raise ApiError(403, "forbidden", "login from another origin")
     limiter = dashboard_state(services).limiter
-    client = request.remote or "?"
-    if limiter.blocked(client):
-        return _login_page(429, "Too many failed attempts. Wait a few minutes and try again.")
+    client = client_address(request, services.settings.http.trusted_networks)
     form = await request.post()
+    account = account_name(form.get("username"))
+    if limiter.blocked(client, account):
+        return _login_page(429, "Too many failed attempts. Wait a few minutes and try again.")
     presented = form.get("secret")
     if not isinstance(presented, str) or not secret_matches(services, presented.strip()):
-        limiter.failed(client)
-        log.warning("dashboard_login_failed", client=client)
+        limiter.failed(client, account)
+        log.warning("dashboard_login_failed", client=client, account=account)
         return _login_page(401, "That token or password is not right.")
-    limiter.succeeded(client)
+    limiter.succeeded(client, account)
     sid = services.sessions.create()
     http = services.settings.http
     response = web.Response(status=303, headers={"Location": "/"})

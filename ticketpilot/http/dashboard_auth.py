@@ -19,33 +19,64 @@ VIA_TOKEN = "admin token"
 VIA_SESSION = "dashboard session"
 
 
+DEFAULT_ACCOUNT = "admin"
+"""The account a login names when the form gives none (the dashboard has one shared secret today)."""
+
+
 @dataclass
 class LoginLimiter:
-    """At most ``max_failures`` failed logins per client within ``window_s``; then 429 until they age out."""
+    """Failed logins within ``window_s``: at most ``max_failures`` per client address (behind a trusted
+    proxy, the forwarded one) and ``max_account_failures`` per account name from any number of addresses.
+    Either limit reached means 429 until the failures age out. At most ``max_tracked`` keys are kept."""
 
     max_failures: int = 10
+    max_account_failures: int = 50
     window_s: float = 300.0
+    max_tracked: int = 10_000
     clock: Callable[[], float] = time.monotonic
     _failures: dict[str, deque[float]] = field(default_factory=dict)
 
-    def blocked(self, client: str) -> bool:
-        return len(self._recent(client)) >= self.max_failures
+    def blocked(self, client: str, account: str | None = None) -> bool:
+        if len(self._recent(_client_key(client))) >= self.max_failures:
+            return True
+        return account is not None and len(self._recent(_account_key(account))) >= self.max_account_failures
 
-    def failed(self, client: str) -> None:
-        self._failures.setdefault(client, self._recent(client)).append(self.clock())
+    def failed(self, client: str, account: str | None = None) -> None:
+        keys = [_client_key(client)] + ([_account_key(account)] if account is not None else [])
+        for key in keys:
+            self._failures.setdefault(key, self._recent(key)).append(self.clock())
+        while len(self._failures) > self.max_tracked:  # many addresses: forget the longest-known first
+            del self._failures[next(iter(self._failures))]
 
-    def succeeded(self, client: str) -> None:
-        self._failures.pop(client, None)
+    def succeeded(self, client: str, account: str | None = None) -> None:
+        self._failures.pop(_client_key(client), None)
+        if account is not None:
+            self._failures.pop(_account_key(account), None)
 
-    def _recent(self, client: str) -> deque[float]:
-        """The client's failures still inside the window (a client with none is forgotten)."""
-        recent = self._failures.get(client, deque())
+    def _recent(self, key: str) -> deque[float]:
+        """The key's failures still inside the window (a key with none is forgotten)."""
+        recent = self._failures.get(key, deque())
         horizon = self.clock() - self.window_s
         while recent and recent[0] < horizon:
             recent.popleft()
         if not recent:
-            self._failures.pop(client, None)
+            self._failures.pop(key, None)
         return recent
+
+
+def _client_key(client: str) -> str:
+    return f"client:{client}"
+
+
+def _account_key(account: str) -> str:
+    return f"account:{account}"
+
+
+def account_name(presented: object) -> str:
+    """The account a login form names (``username``), normalised; :data:`DEFAULT_ACCOUNT` when absent."""
+    if not isinstance(presented, str) or not presented.strip():
+        return DEFAULT_ACCOUNT
+    return presented.strip().lower()[:64]
 
 
 @dataclass
