@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -53,18 +55,66 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(
-    dsn: str, *, min_size: int = 2, max_size: int = 10, command_timeout_s: float = 30.0
+    dsn: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    command_timeout_s: float = 30.0,
+    connect_timeout_s: float = 10.0,
 ) -> asyncpg.Pool:
-    """A pool whose connections decode json/jsonb to Python values."""
+    """A pool whose connections decode json/jsonb to Python values.
+
+    A connection lost to a restart, a failover or a terminated backend is replaced on the next acquire;
+    making one gives up after ``connect_timeout_s`` (asyncpg's default, 60 s, would hold a request that
+    long when the server's address does not answer at all)."""
     pool = await asyncpg.create_pool(
         dsn,
         min_size=min_size,
         max_size=max_size,
         command_timeout=command_timeout_s,
         init=_init_connection,
+        timeout=connect_timeout_s,
     )
     assert pool is not None
     return pool
+
+
+_CONNECTION_LOSS = (
+    asyncpg.PostgresConnectionError,  # class 08: the connection broke, or could not be made
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: terminated backend, shutdown, starting up
+    asyncpg.exceptions.ReadOnlySQLTransactionError,  # a failover left this connection on a standby
+    asyncpg.InterfaceError,  # e.g. a lost connection the pool has detached
+    OSError,  # refused, reset, unreachable
+    TimeoutError,
+)
+
+
+def is_connection_loss(exc: BaseException) -> bool:
+    """The database could not be reached (restart, failover, terminated backend): worth retrying as is,
+    unlike an error in what was asked."""
+    return isinstance(exc, _CONNECTION_LOSS)
+
+
+async def reachable(pool: asyncpg.Pool, timeout_s: float = 5.0) -> bool:
+    """One round trip through ``pool`` succeeds within ``timeout_s``."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            async with pool.acquire() as conn:
+                await conn.fetchval("SELECT 1")
+    except Exception:
+        return False
+    return True
+
+
+async def release_quietly(pool: asyncpg.Pool, conn: Any) -> None:
+    """Give ``conn`` back to ``pool`` whatever its state (lost and detached, broken, mid-transaction);
+    never raises: the long-lived loops that hold a connection must outlive whatever happened to it."""
+    try:
+        await pool.release(conn, timeout=5.0)
+    except Exception as exc:
+        log.warning("connection_discarded", error=f"{type(exc).__name__}: {exc}"[:300])
+        with contextlib.suppress(Exception):
+            conn.terminate()
 
 
 async def connect(dsn: str, *, connect_timeout_s: float = 10.0) -> asyncpg.Connection:

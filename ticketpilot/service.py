@@ -22,6 +22,7 @@ from ticketpilot.engine.migrate import migrate
 from ticketpilot.gate.classification import Classifier
 from ticketpilot.http.auth import SessionStore
 from ticketpilot.playbooks.registry import PlaybookRegistry
+from ticketpilot.readiness import Readiness
 
 if TYPE_CHECKING:
     from ticketpilot.gate.service import ExecutionStarter, Gate
@@ -46,6 +47,8 @@ class Services:
     gate: Any = None
     intake: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
+    readiness: Readiness = field(default_factory=Readiness)
+    """What ``/readyz`` reports beyond its own database check: failing background loops, draining."""
     _closers: list[Closer] = field(default_factory=list)
 
     def on_close(self, closer: Closer) -> None:
@@ -126,7 +129,7 @@ def build_classifier(settings: Settings) -> Classifier:
         return OfflineClassifier()
     from ticketpilot.gate.llm import LlmClassifier
 
-    llm = LlmClassifier(settings.llm)
+    llm = LlmClassifier(settings.llm, ca_bundle=settings.adapters.ca_bundle)
     if mode == "llm":
         return llm
     from ticketpilot.gate.combined import CombinedClassifier
@@ -197,11 +200,13 @@ def build_adapters(services: Services, sink: SignalSink) -> AdapterSet:
     services.extras["sms_reports"] = reports
     adapters: AdapterSet
     if settings.adapters.mode == "sandbox":
-        from ticketpilot.adapters.sandbox import SandboxLedger, build_sandbox_adapters
+        from ticketpilot.adapters.sandbox import SandboxLedger, SandboxStore, build_sandbox_adapters
 
         ledger = SandboxLedger()
         services.extras["sandbox_ledger"] = ledger
-        adapters = build_sandbox_adapters(settings, ledger, desk, sms_reports=reports)
+        # The sandbox's state lives in PostgreSQL: it survives a restart and replicas share it.
+        store = SandboxStore(services.pool)
+        adapters = build_sandbox_adapters(settings, ledger, desk, sms_reports=reports, store=store)
         services.on_close(adapters.extras["aclose"])
     else:
         from ticketpilot.adapters import live
@@ -295,11 +300,21 @@ async def _start_automation(services: Services, owner_id: str | None) -> None:
         services.registry.get_version,
         config=settings.engine,
         owner_id=owner_id or settings.engine.owner_id or None,
+        readiness=services.readiness,
     )
     sink.bind(engine.deliver_signal)
     services.engine = engine
+    sandbox_actions = adapters.extras.get("actions")
+    if sandbox_actions is not None:
+        sandbox_actions.start()  # the sandbox manager's answers and delivery reports, from any process
 
-    outbox = OutboxWorker(pool, adapters.tickets, settings.halopsa, poll_s=settings.engine.outbox_poll_s)
+    outbox = OutboxWorker(
+        pool,
+        adapters.tickets,
+        settings.halopsa,
+        poll_s=settings.engine.outbox_poll_s,
+        revoker=adapters.directory,  # deletes a TAP an execution issued but never delivered
+    )
     gate = build_gate(services, engine, outbox.wake)
     writer = InboxWriter(pool)
     key_prefix = settings.redis.key_prefix
@@ -313,14 +328,20 @@ async def _start_automation(services: Services, owner_id: str | None) -> None:
     intake = WebhookIntake(writer, dedupe, sandbox_tickets=sandbox_tickets)
     services.intake = intake
     worker = InboxWorker(
-        pool, adapters.tickets, gate, engine, settings.halopsa, poll_s=settings.engine.inbox_poll_s
+        pool,
+        adapters.tickets,
+        gate,
+        engine,
+        settings.halopsa,
+        poll_s=settings.engine.inbox_poll_s,
+        max_decision_delay_s=settings.gate.max_decision_delay_s,
     )
     intake.set_listener(worker.wake)
 
     await engine.start()
     services.on_close(engine.stop)
-    spawn(services, outbox.run(), "outbox-worker")
-    spawn(services, worker.run(), "inbox-worker")
+    spawn(services, outbox.run(services.readiness), "outbox-worker")
+    spawn(services, worker.run(services.readiness), "inbox-worker")
 
 
 async def serve(settings: Settings) -> None:

@@ -22,6 +22,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
+from ticketpilot.database import is_connection_loss, reachable
 from ticketpilot.engine.clock import Clock
 from ticketpilot.engine.crashpoints import crashpoint
 from ticketpilot.engine.eager import first_step
@@ -55,6 +56,7 @@ from ticketpilot.engine.vault import SecretVault, scrub_outcome
 from ticketpilot.logging import REDACTED
 from ticketpilot.metrics import EXECUTIONS_LIVE, STEP_DURATION
 from ticketpilot.playbooks.model import Playbook
+from ticketpilot.readiness import Backoff
 from ticketpilot.steps import Failed, StepCall, StepError, StepOutcome, StepService, Succeeded, Waiting
 
 log = structlog.get_logger(__name__)
@@ -204,9 +206,8 @@ class ActorRuntime:
                     if self.stopping and command.starts_attempt:
                         return  # never begin a side effect while stopping; the next owner starts it
                     actor.seen.update(command.consume)
-                    try:
-                        durable = await self.committer.checkpoint(PendingCheckpoint(command, actor.epoch))
-                    except CommitterClosed:
+                    durable = await self._checkpoint(actor, command)
+                    if durable is None:
                         return
                     if not durable:
                         self.drop(actor, "lease lost: checkpoint fenced by a newer owner")
@@ -231,7 +232,7 @@ class ActorRuntime:
                     self.timers.set(eid, at)
                 case ConsumeSignals(signal_ids=ids):
                     actor.seen.update(ids)
-                    await consume_signals(self.pool, ids)
+                    await self._until_reachable(actor, functools.partial(consume_signals, self.pool, ids))
                 case Finish():
                     self.timers.cancel(eid)
                     self.vault.drop(eid)
@@ -240,6 +241,49 @@ class ActorRuntime:
                         del self.actors[eid]
                     EXECUTIONS_LIVE.set(len(self.actors))
                     self._on_finish(actor, command)
+
+    async def _checkpoint(self, actor: Actor, command: Checkpoint) -> bool | None:
+        """True once durable, False when fenced by a newer owner, None when the engine is stopping or the
+        outcome is unknown. A checkpoint that cannot reach the database (restart, failover, lost connection)
+        waits for it and is sent again: the execution is not given up for an outage."""
+        backoff: Backoff | None = None
+        while True:
+            try:
+                durable = await self.committer.checkpoint(PendingCheckpoint(command, actor.epoch))
+            except CommitterClosed:
+                return None
+            except Exception as exc:
+                if not is_connection_loss(exc) or self.stopping or actor.dropped:
+                    raise
+                backoff = backoff or Backoff(max_s=5.0)
+                await self._wait_for_database(actor, exc, backoff)
+                continue
+            if not durable and backoff is not None:
+                # Fenced after a retry: the first try may have committed before its answer was lost. The
+                # execution is handed back and resumed from its record (here, at the next lease tick).
+                self.drop(actor, "checkpoint outcome unknown after a lost connection")
+                self._on_lost(actor.state.execution_id)
+                return None
+            return durable
+
+    async def _until_reachable(self, actor: Actor, write: Callable[[], Awaitable[Any]]) -> Any:
+        """``write()``, sent again while the database cannot be reached."""
+        backoff = Backoff(max_s=5.0)
+        while True:
+            try:
+                return await write()
+            except Exception as exc:
+                if not is_connection_loss(exc) or self.stopping or actor.dropped:
+                    raise
+                await self._wait_for_database(actor, exc, backoff)
+
+    async def _wait_for_database(self, actor: Actor, exc: BaseException, backoff: Backoff) -> None:
+        log.warning(
+            "execution_waiting_for_database",
+            execution_id=str(actor.state.execution_id),
+            error=f"{type(exc).__name__}: {exc}"[:200],
+        )
+        await asyncio.sleep(backoff.next_delay())
 
     # ---- step calls --------------------------------------------------------------------------------------
 
@@ -301,7 +345,26 @@ class ActorRuntime:
             raise
         except Exception as exc:
             result = _Raised(exc)
+            if is_connection_loss(exc) and not await reachable(self.pool):
+                self._hand_back(actor, run, exc)
+                return
         await self._finish_call(actor, self._settle(actor, run, result, began))
+
+    def _hand_back(self, actor: Actor, run: RunStep, exc: Exception) -> None:
+        """A step call failed because the engine's own database went away under it: its outcome cannot be
+        known or recorded now. Not a failure of the execution: it is handed back and resumed from its
+        record once the database answers, exactly as after a restart (the attempt in doubt is re-run only
+        where its service allows it)."""
+        if actor.step_task is asyncio.current_task():
+            actor.step_task = None
+        log.warning(
+            "step_lost_database",
+            execution_id=str(actor.state.execution_id),
+            step_id=run.step_id,
+            error=f"{type(exc).__name__}: {exc}"[:200],
+        )
+        self.drop(actor, "database unreachable during a step call: resumed from its record")
+        self._on_lost(actor.state.execution_id)
 
     def _settle(self, actor: Actor, run: RunStep, result: Any, began: float) -> Event:
         """The event a finished call posts: its (scrubbed) outcome, or an engine error."""
@@ -346,6 +409,7 @@ class ActorRuntime:
             self._signal_fetch = self._spawn(self._fetch_signals())
 
     async def _fetch_signals(self) -> None:
+        backoff = Backoff(max_s=5.0)
         while self._signal_requests:
             ids = [eid for eid in self._signal_requests if eid in self.actors]
             self._signal_requests.clear()
@@ -353,7 +417,12 @@ class ActorRuntime:
                 rows = await pending_signals(self.pool, ids)
             except Exception as exc:
                 log.warning("signal_fetch_failed", error=repr(exc))
-                return
+                if not is_connection_loss(exc) or self.stopping:
+                    return
+                self._signal_requests.update(ids)  # asked again once the database answers
+                await asyncio.sleep(backoff.next_delay())
+                continue
+            backoff.reset()
             self.post_signal_rows(rows)
 
     def post_signal_rows(self, rows: Iterable[Mapping[str, Any]]) -> None:

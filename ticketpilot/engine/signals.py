@@ -18,6 +18,8 @@ import structlog
 from ticketpilot.database import encode_json
 from ticketpilot.engine.model import TERMINAL_STATES
 from ticketpilot.engine.store import loads
+from ticketpilot.listening import Listener
+from ticketpilot.readiness import Readiness
 
 log = structlog.get_logger(__name__)
 
@@ -115,46 +117,30 @@ def signal_payload(row: Mapping[str, Any]) -> dict[str, Any]:
     return dict(loads(row["payload"]) or {})
 
 
-class SignalListener:
-    """Holds one pooled connection that LISTENs; calls ``on_signal(execution_id)`` for every NOTIFY."""
+class SignalListener(Listener):
+    """LISTENs for signals; calls ``on_signal(execution_id)`` for every NOTIFY. Re-made after a lost
+    connection (see :class:`~ticketpilot.listening.Listener`); ``on_reconnect()`` then lets the engine re-read
+    what was signalled meanwhile."""
 
-    def __init__(self, pool: asyncpg.Pool, on_signal: Callable[[UUID], None]) -> None:
-        self._pool = pool
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        on_signal: Callable[[UUID], None],
+        *,
+        on_reconnect: Callable[[], None] | None = None,
+        readiness: Readiness | None = None,
+    ) -> None:
+        super().__init__(
+            pool,
+            CHANNEL,
+            self._payload,
+            part="signal_listener",
+            on_reconnect=on_reconnect,
+            readiness=readiness,
+        )
         self._on_signal = on_signal
-        self._conn: Any = None
 
-    @property
-    def connected(self) -> bool:
-        return self._conn is not None and not self._conn.is_closed()
-
-    async def start(self) -> None:
-        conn = await self._pool.acquire()
-        try:
-            await conn.add_listener(CHANNEL, self._notified)
-        except BaseException:
-            await self._pool.release(conn)
-            raise
-        self._conn = conn
-
-    async def ensure(self) -> None:
-        """Reconnect after a lost connection (the caller then re-reads pending signals)."""
-        if self.connected:
-            return
-        await self.stop()
-        await self.start()
-        log.warning("signal_listener_reconnected")
-
-    async def stop(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is None:
-            return
-        try:
-            if not conn.is_closed():
-                await conn.remove_listener(CHANNEL, self._notified)
-        finally:
-            await self._pool.release(conn)
-
-    def _notified(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+    def _payload(self, payload: str) -> None:
         try:
             execution_id = UUID(payload)
         except ValueError:

@@ -23,6 +23,7 @@ import asyncpg
 import structlog
 
 from ticketpilot.config import EngineConfig
+from ticketpilot.database import is_connection_loss
 from ticketpilot.engine import leases
 from ticketpilot.engine.actors import Actor, ActorRuntime
 from ticketpilot.engine.clock import Clock, SystemClock
@@ -52,6 +53,7 @@ from ticketpilot.engine.store import (
 )
 from ticketpilot.metrics import EXECUTIONS
 from ticketpilot.playbooks.model import Playbook, Step, TerminalOutcome, Triggers
+from ticketpilot.readiness import Backoff, Readiness
 from ticketpilot.steps import StepService
 
 log = structlog.get_logger(__name__)
@@ -75,15 +77,20 @@ class Engine:
         owner_id: str | None = None,
         rng: random.Random | None = None,
         on_terminal: TerminalHook | None = None,
-        stop_grace_s: float = 5.0,
+        stop_grace_s: float | None = None,
+        readiness: Readiness | None = None,
     ) -> None:
+        """``stop_grace_s``: how long ``stop()`` lets step calls in flight finish (default
+        ``config.shutdown_grace_s``). ``readiness`` hears when the lease tick or the LISTEN connection cannot
+        reach the database, and when they can again."""
         self._pool = pool
         self._load_definition = load_definition
         self._clock = clock or SystemClock()
         self._config = config or EngineConfig()
         self.owner_id = owner_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._on_terminal = on_terminal
-        self._stop_grace_s = stop_grace_s
+        self._stop_grace_s = self._config.shutdown_grace_s if stop_grace_s is None else stop_grace_s
+        self._readiness = readiness
         self._definitions: dict[tuple[str, str], Playbook] = {}
         self._waiters: dict[UUID, list[asyncio.Future[None]]] = {}
         env = MachineEnv(
@@ -92,6 +99,7 @@ class Engine:
                     rerun_safe=bool(svc.rerun_safe),
                     requires_secrets=tuple(svc.requires_secrets),
                     produces_secrets=tuple(svc.produces_secrets),
+                    reask_after_restart=bool(getattr(svc, "reask_after_restart", False)),
                 )
                 for name, svc in services.items()
             },
@@ -114,8 +122,11 @@ class Engine:
             on_finish=self._finished,
             on_lost=self._release_later,
         )
-        self._listener = SignalListener(pool, self._notified)
+        self._listener = SignalListener(
+            pool, self._notified, on_reconnect=self._signals_missed, readiness=readiness
+        )
         self._lease_task: asyncio.Task[None] | None = None
+        self._tick_now = asyncio.Event()
         self._background: set[asyncio.Task[Any]] = set()
         self._running = False
 
@@ -327,8 +338,15 @@ class Engine:
             runtime.post_signal_rows(await pending_signals(self._pool, adopted))
 
     async def _lease_loop(self) -> None:
+        """Renew, take over, re-listen, re-read signals. A tick that cannot reach the database is retried
+        sooner (backoff, at most the renewal interval), so the leases outlive a short outage."""
+        every = self._config.lease_renew_every_s
+        backoff = Backoff(initial_s=min(0.5, every), max_s=every)
+        delay = every
         while True:
-            await asyncio.sleep(self._config.lease_renew_every_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._tick_now.wait(), delay)
+            self._tick_now.clear()
             try:
                 await self._renew()
                 await self._claim()
@@ -338,6 +356,14 @@ class Engine:
                 raise
             except Exception as exc:
                 log.warning("lease_tick_failed", error=repr(exc))
+                if self._readiness is not None:
+                    self._readiness.failing("engine_leases", exc)
+                delay = backoff.next_delay()
+                continue
+            backoff.reset()
+            delay = every
+            if self._readiness is not None:
+                self._readiness.recovered("engine_leases")
 
     async def _renew(self) -> None:
         actors = self._runtime.actors
@@ -362,6 +388,12 @@ class Engine:
         return definition
 
     # ---- callbacks ---------------------------------------------------------------------------------------
+
+    def _signals_missed(self) -> None:
+        """The LISTEN connection was re-made: NOTIFYs sent meanwhile were lost, so read every held
+        execution's pending signals now (one query), not at its next timer."""
+        for execution_id in list(self._runtime.actors):
+            self._runtime.request_signals(execution_id)
 
     def _notified(self, execution_id: UUID) -> None:
         if execution_id in self._runtime.actors:
@@ -397,7 +429,24 @@ class Engine:
                 log.exception("on_terminal_failed", execution_id=str(state.execution_id))
 
     def _release_later(self, execution_id: UUID) -> None:
-        self._background_task(leases.release(self._pool, self.owner_id, [execution_id]))
+        self._background_task(self._release_dropped(execution_id))
+
+    async def _release_dropped(self, execution_id: UUID) -> None:
+        """Give back an execution its actor dropped, so that it is claimed again from its record. While the
+        database is unreachable this is retried; once it went through after an outage, the lease tick runs
+        at once to claim the execution back (rather than at the next renewal)."""
+        backoff = Backoff(max_s=5.0)
+        while True:
+            try:
+                await leases.release(self._pool, self.owner_id, [execution_id])
+            except Exception as exc:
+                if not is_connection_loss(exc) or not self._running:
+                    raise
+                await asyncio.sleep(backoff.next_delay())
+                continue
+            if backoff.failures:
+                self._tick_now.set()
+            return
 
     def _background_task(self, awaitable: Awaitable[Any]) -> None:
         async def run() -> None:

@@ -14,6 +14,12 @@ Rows are claimed with ``FOR UPDATE SKIP LOCKED`` and a lease, so several workers
 table and a crashed worker's rows come back after the lease. Rows of one ticket are handled in order.
 Failures back off exponentially (HaloPSA down, database hiccup); a refusal that cannot change (ticket
 not found, 4xx) or ``max_attempts`` failures mark the row ``failed`` with its error.
+
+A ``ticket_created`` decision that meets a throttled or failing vendor (the HaloPSA ticket read, Graph, the
+LLM: 429, 5xx, timeouts) is deferred instead (``deferral.py``): the row records ``deferred_since`` and its
+next attempt (``Retry-After`` honoured), so a restart keeps the schedule, and nothing is written to HaloPSA
+meanwhile. Once ``gate.max_decision_delay_s`` has passed since the first deferral, the last attempt decides
+with a ``*_unavailable`` blocker if the vendor still fails.
 """
 
 from __future__ import annotations
@@ -31,10 +37,13 @@ import structlog
 
 from ticketpilot.adapters.base import AdapterError, Ticket
 from ticketpilot.config import HalopsaConfig
+from ticketpilot.gate.blockers import BlockerName
+from ticketpilot.gate.deferral import DecisionDeferred, may_defer, next_attempt_at
 from ticketpilot.gate.deliveries import TICKET_CREATED, TICKET_UPDATED
 from ticketpilot.gate.outbox import backoff_s
 from ticketpilot.gate.policy import utc_now
 from ticketpilot.gate.polling import run_rounds
+from ticketpilot.readiness import Readiness
 
 log = structlog.get_logger(__name__)
 
@@ -48,7 +57,9 @@ class TicketReader(Protocol):
 class TicketDecider(Protocol):
     """The part of :class:`ticketpilot.gate.service.Gate` the worker uses."""
 
-    async def decide(self, ticket: Ticket, *, source: Any = "webhook") -> Any: ...
+    async def decide(self, ticket: Ticket, *, source: Any = "webhook", may_defer: bool = False) -> Any: ...
+
+    async def decide_unreadable(self, ticket_id: int, detail: str) -> Any: ...
 
 
 class ExecutionCanceller(Protocol):
@@ -67,7 +78,7 @@ WITH claimable AS (
 )
 UPDATE webhook_inbox w SET attempts = w.attempts + 1, next_attempt_at = $3
   FROM claimable WHERE w.id = claimable.id
-RETURNING w.id, w.event, w.ticket_id, w.attempts
+RETURNING w.id, w.event, w.ticket_id, w.attempts, w.deferred_since
 """
 
 _UPSERT_TICKET = """
@@ -100,6 +111,7 @@ class InboxWorker:
         max_attempts: int = 10,
         backoff_base_s: float = 5.0,
         backoff_max_s: float = 900.0,
+        max_decision_delay_s: float = 900.0,
     ) -> None:
         self._pool = pool
         self._tickets = tickets
@@ -115,15 +127,16 @@ class InboxWorker:
         self._max_attempts = max_attempts
         self._backoff_base_s = backoff_base_s
         self._backoff_max_s = backoff_max_s
+        self._max_decision_delay = timedelta(seconds=max_decision_delay_s)
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
         """New rows were committed: process soon."""
         self._wake.set()
 
-    async def run(self) -> None:
-        """Process rows until cancelled; a failed round is logged and the loop carries on."""
-        await run_rounds(self.run_once, self._wake, self._poll_s, "inbox")
+    async def run(self, readiness: Readiness | None = None) -> None:
+        """Process rows until cancelled; a failed round is logged, reported to ``readiness`` and retried."""
+        await run_rounds(self.run_once, self._wake, self._poll_s, "inbox", readiness=readiness)
 
     async def run_once(self) -> int:
         """Claim due rows and process them (in order per ticket); returns how many were claimed."""
@@ -164,9 +177,13 @@ class InboxWorker:
             if ticket_id is None:
                 await self._finish(row_id, "ignored", "no ticket id")
                 return
-            outcome = await self.process(row["event"], ticket_id)
+            deferrable = may_defer(row["deferred_since"], self._clock(), self._max_decision_delay)
+            outcome = await self.process(row["event"], ticket_id, may_defer=deferrable)
         except asyncio.CancelledError:
             raise
+        except DecisionDeferred as deferred:
+            await self._defer(row_id, ticket_id, attempts, row["deferred_since"], deferred)
+            return
         except AdapterError as exc:
             if not exc.retryable:
                 await self._finish(row_id, "failed", repr(exc))
@@ -183,9 +200,23 @@ class InboxWorker:
             "inbox_row_done", row_id=row_id, ticket_id=ticket_id, webhook_event=row["event"], outcome=outcome
         )
 
-    async def process(self, event: str, ticket_id: int) -> str:
-        """Handle one delivery of ``event`` for ``ticket_id``; returns what was done, for the log."""
-        ticket = await self._tickets.get_ticket(ticket_id)
+    async def process(self, event: str, ticket_id: int, *, may_defer: bool = False) -> str:
+        """Handle one delivery of ``event`` for ``ticket_id``; returns what was done, for the log.
+
+        ``may_defer``: a ``ticket_created`` decision that meets a throttled or failing vendor raises
+        :class:`DecisionDeferred`; without it, the decision is taken with that vendor's blocker.
+        """
+        try:
+            ticket = await self._tickets.get_ticket(ticket_id)
+        except AdapterError as exc:
+            if event != TICKET_CREATED or not exc.retryable:
+                raise
+            detail = f"reading the ticket failed: {exc.message}"
+            if may_defer:
+                raise DecisionDeferred(BlockerName.HALOPSA_UNAVAILABLE, detail, exc.retry_after) from None
+            record = await self._gate.decide_unreadable(ticket_id, detail)
+            outcome = getattr(record, "outcome", None)
+            return f"decided: {getattr(outcome, 'value', outcome)} (HaloPSA unavailable)"
         closed = ticket.closed or (ticket.status_id is not None and ticket.status_id in self._closed_ids)
         async with self._pool.acquire() as conn:
             await conn.execute(
@@ -201,7 +232,7 @@ class InboxWorker:
         if event == TICKET_CREATED:
             if closed:
                 return "skipped: ticket already closed"
-            record = await self._gate.decide(ticket, source="webhook")
+            record = await self._gate.decide(ticket, source="webhook", may_defer=may_defer)
             outcome = getattr(record, "outcome", None)
             return f"decided: {getattr(outcome, 'value', outcome)}"
         if event == TICKET_UPDATED and closed:
@@ -245,6 +276,45 @@ class InboxWorker:
                 row_id,
                 self._clock() + timedelta(seconds=delay),
                 error[:1000],
+            )
+
+    async def _defer(
+        self,
+        row_id: int,
+        ticket_id: int | None,
+        attempts: int,
+        deferred_since: datetime | None,
+        deferred: DecisionDeferred,
+    ) -> None:
+        now = self._clock()
+        since = deferred_since or now
+        next_at = next_attempt_at(
+            deferred,
+            now=now,
+            deferred_since=since,
+            max_delay=self._max_decision_delay,
+            attempts=attempts,
+            base_s=self._backoff_base_s,
+            max_s=self._backoff_max_s,
+            rng=self._rng,
+        )
+        log.info(
+            "decision_deferred",
+            row_id=row_id,
+            ticket_id=ticket_id,
+            unavailable=deferred.blocker.value,
+            retry_after_s=deferred.retry_after,
+            next_attempt_in_s=round((next_at - now).total_seconds(), 1),
+            error=deferred.detail,
+        )
+        async with self._pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE webhook_inbox SET next_attempt_at = $2, last_error = $3,"
+                " deferred_since = COALESCE(deferred_since, $4) WHERE id = $1",
+                row_id,
+                next_at,
+                repr(deferred)[:1000],
+                since,
             )
 
     async def _finish(self, row_id: int, status: str, error: str | None) -> None:

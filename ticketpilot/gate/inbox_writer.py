@@ -22,6 +22,7 @@ from typing import Any
 import asyncpg
 import structlog
 
+from ticketpilot.database import release_quietly
 from ticketpilot.gate.deliveries import Delivery
 
 log = structlog.get_logger(__name__)
@@ -48,6 +49,8 @@ class InboxWriter:
     pool: asyncpg.Pool
     max_batch: int = 512
     flushers: int = 1
+    acquire_timeout_s: float = 10.0
+    """A request waits at most this long for a connection (pool exhausted, server unreachable): then 503."""
     _queue: deque[_Request] = field(default_factory=deque)
     _kick: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -73,14 +76,17 @@ class InboxWriter:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def _start(self) -> None:
-        if self._tasks:
-            return
-        self._tasks = [
-            asyncio.create_task(self._flush_loop(), name=f"inbox-writer-{i}") for i in range(self.flushers)
-        ]
+        # A flusher never ends on its own while the writer is open; should one have died all the same, a
+        # new one takes its place, so no request can wait on a queue that nobody serves.
+        self._tasks = [t for t in self._tasks if not t.done()]
+        for i in range(len(self._tasks), self.flushers):
+            self._tasks.append(asyncio.create_task(self._flush_loop(), name=f"inbox-writer-{i}"))
 
     async def _flush_loop(self) -> None:
-        # Each flusher keeps one pooled connection: a release per batch would cost a reset round trip.
+        # Each flusher keeps one pooled connection: a release per batch would cost a reset round trip. A
+        # batch that fails gives its connection back (a lost one is detached by the pool already, and any
+        # call on it raises), so the next batch starts from a fresh connection: after a restart, a failover
+        # or terminated backends, the first batch answers 503 and the next one is recorded.
         conn: Any = None
         try:
             while True:
@@ -91,9 +97,10 @@ class InboxWriter:
                     await self._kick.wait()
                     continue
                 batch = self._take()
+                failed = True
                 try:
                     if conn is None:
-                        conn = await self.pool.acquire()
+                        conn = await self.pool.acquire(timeout=self.acquire_timeout_s)
                     write = asyncio.ensure_future(self._write(conn, batch))
                     try:
                         await asyncio.shield(write)
@@ -102,17 +109,18 @@ class InboxWriter:
                         await asyncio.wait([write])
                         _settle(batch, write)
                         raise
+                    failed = write.exception() is not None
                     _settle(batch, write)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # acquiring failed: the batch is not recorded
                     _fail(batch, exc)
-                if conn is not None and conn.is_closed():
-                    await self.pool.release(conn)
-                    conn = None
+                if failed and conn is not None:
+                    conn, lost = None, conn
+                    await release_quietly(self.pool, lost)
         finally:
             if conn is not None:
-                await self.pool.release(conn)
+                await release_quietly(self.pool, conn)
 
     def _take(self) -> list[_Request]:
         batch: list[_Request] = []

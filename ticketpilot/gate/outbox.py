@@ -7,19 +7,29 @@ outage loses nothing: rows stay pending with exponential backoff until HaloPSA a
 Row kinds and their ``payload`` (jsonb; ``outbox.ticket_id`` is the HaloPSA ticket id):
 
 ``halopsa.fields``
-    ``{"custom_fields": {"automation_status": "automated", "playbook_id": "...", ...}, "status_id": 8}``
-    (``status_id`` optional) → ``update_ticket``. Custom fields are sent by name; the HaloPSA adapter maps
-    names to the instance's ids.
+    ``{"custom_fields": {"automation_status": "automated", "playbook_id": "...", ...}, "status_id": 8,
+    "route": "manual"}`` (``status_id``, ``route`` optional) → ``update_ticket``. Custom fields are sent by
+    our names; the HaloPSA adapter maps them to the instance's ids and names. ``route: manual`` (a ticket the
+    gate leaves to a human) also applies ``halopsa.manual_*`` (team, agent, status, priority).
 ``halopsa.note``
     ``{"note": "text", "private": true}`` (``private`` defaults to true) → ``add_note``.
 ``halopsa.resolve``
     ``{"note": "text", "private": true, "status_id": 8}`` → the note (a default one if absent), then the
     status (default ``halopsa.status_resolved_id``).
 ``halopsa.escalate``
-    ``{"note": "text", "reason": "why", "private": true, "status_id": 5, "team": "L1"}`` → the note (or,
-    without one, a note naming ``reason``), then the status (default ``halopsa.status_escalated_id``; 0
-    leaves the status alone). ``team`` (default ``halopsa.escalation_team``) is named in the note:
-    ``TicketSystem.update_ticket`` cannot set a team.
+    ``{"note": "text", "reason": "why", "private": true, "status_id": 5, "team": "L1",
+    "escalation": {"team": "Identity", "agent_id": 12, "status_id": 5, "priority_id": 2}}`` → the note (or,
+    without one, a note naming ``reason``, and where the ticket goes), then the ticket's team, agent, status
+    and priority (``routing.py``: ``halopsa.escalation_*``/``status_escalated_id`` by default, overridden by
+    the payload's ``team``/``status_id``, then by the playbook's ``escalation`` block; unset values leave the
+    ticket's own alone).
+
+``credential.revoke`` (the ``entra`` lane, not HaloPSA)
+    ``{"kind": "temporary_access_pass", "user_id": "...", "method_id": "...", "what": "the Temporary Access
+    Pass of jane@contoso.com", "execution_id": "..."}`` → ``delete_temporary_access_pass`` in Entra ID, for a
+    credential issued but never delivered (written by the engine with the execution's ending). Once done (or
+    found already gone) a ``halopsa.note`` says so; a refusal (e.g. 403) queues a note asking an engineer to
+    delete it by hand, and the row is failed.
 
 Two-part kinds record ``"note_delivered": true`` in the payload once the note is in, so a retry after a
 failed status change does not post the note twice. ``dedupe_key`` is unique: a transaction retried by
@@ -27,8 +37,9 @@ its writer cannot queue the same write twice.
 
 Delivery: rows are claimed with ``FOR UPDATE SKIP LOCKED`` and a lease (``next_attempt_at`` pushed
 forward), so several workers or processes can share the table and a crashed worker's rows come back.
-Rows of one ticket are delivered in insertion order (only the oldest undelivered row of a ticket is
-claimable). Retryable failures (``AdapterError.retryable``, timeouts, connection errors) back off
+Rows of one ticket are delivered in insertion order within their lane, the kind's prefix (only the oldest
+undelivered row of a ticket and lane is claimable): a HaloPSA outage never holds up the deletion of a TAP in
+Entra ID, nor a Graph outage the ticket's notes. Retryable failures (``AdapterError.retryable``, timeouts, connection errors) back off
 exponentially with jitter, honouring ``retry_after``; HaloPSA refusing a row (a non-retryable
 ``AdapterError``) marks it ``failed_at`` and logs it, since repeating it cannot help.
 """
@@ -50,7 +61,9 @@ from ticketpilot.adapters.base import AdapterError
 from ticketpilot.config import HalopsaConfig
 from ticketpilot.gate.policy import utc_now
 from ticketpilot.gate.polling import run_rounds
+from ticketpilot.gate.routing import TicketRoute, escalation_route, manual_route
 from ticketpilot.metrics import OUTBOX_BACKLOG
+from ticketpilot.readiness import Readiness
 
 log = structlog.get_logger(__name__)
 
@@ -58,17 +71,31 @@ FIELDS = "halopsa.fields"
 NOTE = "halopsa.note"
 RESOLVE = "halopsa.resolve"
 ESCALATE = "halopsa.escalate"
-KINDS = frozenset({FIELDS, NOTE, RESOLVE, ESCALATE})
+REVOKE = "credential.revoke"
+KINDS = frozenset({FIELDS, NOTE, RESOLVE, ESCALATE, REVOKE})
 
 
 class TicketWriter(Protocol):
     """The part of :class:`ticketpilot.adapters.base.TicketSystem` the outbox delivers to."""
 
     async def update_ticket(
-        self, ticket_id: int, *, custom_fields: dict[str, str] | None = None, status_id: int | None = None
+        self,
+        ticket_id: int,
+        *,
+        custom_fields: dict[str, str] | None = None,
+        status_id: int | None = None,
+        team: str | None = None,
+        agent_id: int | None = None,
+        priority_id: int | None = None,
     ) -> None: ...
 
     async def add_note(self, ticket_id: int, note: str, *, private: bool = True) -> None: ...
+
+
+class CredentialRevoker(Protocol):
+    """The part of :class:`ticketpilot.adapters.base.Directory` that undoes an undelivered credential."""
+
+    async def delete_temporary_access_pass(self, user_id: str, method_id: str) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -131,6 +158,7 @@ WITH claimable AS (
      WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= $1
        AND NOT EXISTS (SELECT 1 FROM outbox p
                         WHERE p.ticket_id = o.ticket_id AND p.id < o.id
+                          AND split_part(p.kind, '.', 1) = split_part(o.kind, '.', 1)
                           AND p.delivered_at IS NULL AND p.failed_at IS NULL)
      ORDER BY o.next_attempt_at, o.id
      LIMIT $2
@@ -159,9 +187,11 @@ class OutboxWorker:
         lease_s: float = 120.0,
         backoff_base_s: float = 2.0,
         backoff_max_s: float = 600.0,
+        revoker: CredentialRevoker | None = None,
     ) -> None:
         self._pool = pool
         self._tickets = tickets
+        self._revoker = revoker
         self._halopsa = halopsa
         self._clock = clock
         self._rng = rng or random.Random()
@@ -177,9 +207,9 @@ class OutboxWorker:
         """Deliver soon: called by writers after they commit rows."""
         self._wake.set()
 
-    async def run(self) -> None:
-        """Deliver until cancelled. Errors of one round are logged and the loop carries on."""
-        await run_rounds(self.run_once, self._wake, self._poll_s, "outbox")
+    async def run(self, readiness: Readiness | None = None) -> None:
+        """Deliver until cancelled. A failed round is logged, reported to ``readiness`` and retried."""
+        await run_rounds(self.run_once, self._wake, self._poll_s, "outbox", readiness=readiness)
 
     async def run_once(self) -> int:
         """Claim and try to deliver one batch of due rows; returns how many were claimed.
@@ -250,10 +280,13 @@ class OutboxWorker:
             fields = payload.get("custom_fields") or {}
             if not isinstance(fields, dict):
                 raise PayloadError(row_id, "custom_fields must be an object")
+            route = TicketRoute(status_id=_status(row_id, payload.get("status_id")))
+            if payload.get("route") == "manual":  # a ticket the gate leaves to a human
+                route = manual_route(self._halopsa).overridden_by({"status_id": route.status_id})
             await self._tickets.update_ticket(
                 ticket_id,
                 custom_fields={str(k): str(v) for k, v in fields.items()} or None,
-                status_id=_status(row_id, payload.get("status_id")),
+                **route.update_args(),
             )
         elif kind == NOTE:
             await self._tickets.add_note(
@@ -261,6 +294,8 @@ class OutboxWorker:
             )
         elif kind in (RESOLVE, ESCALATE):
             await self._note_then_status(row_id, kind, ticket_id, payload)
+        elif kind == REVOKE:
+            await self._revoke(row_id, ticket_id, payload)
         else:
             raise PayloadError(row_id, f"unknown kind {kind!r}")
 
@@ -269,13 +304,16 @@ class OutboxWorker:
     ) -> None:
         if kind == RESOLVE:
             status = _status(row_id, payload.get("status_id")) or self._halopsa.status_resolved_id
+            route = TicketRoute(status_id=status or None)
             note = _note(row_id, payload, default="Resolved automatically by TicketPilot.")
         else:
-            status = _status(row_id, payload.get("status_id")) or self._halopsa.status_escalated_id
-            team = str(payload.get("team") or self._halopsa.escalation_team or "")
+            try:
+                route = escalation_route(self._halopsa, payload)
+            except ValueError as exc:
+                raise PayloadError(row_id, str(exc)) from None
             reason = str(payload.get("reason") or "automation could not complete safely")
             note = _note(row_id, payload, default=f"TicketPilot handed this ticket to an engineer: {reason}")
-            note += f"\n\nEscalated to team: {team}" if team else ""
+            note += f"\n\nHanded to: {route.describe()}." if not route.empty else ""
         if not payload.get("note_delivered"):
             await self._tickets.add_note(ticket_id, note, private=bool(payload.get("private", True)))
             async with self._pool.acquire() as conn:
@@ -284,8 +322,50 @@ class OutboxWorker:
                     " WHERE id = $1",
                     row_id,
                 )
-        if status:
-            await self._tickets.update_ticket(ticket_id, status_id=status)
+        if not route.empty:
+            await self._tickets.update_ticket(ticket_id, **route.update_args())
+
+    async def _revoke(self, row_id: int, ticket_id: int, payload: dict[str, Any]) -> None:
+        """Delete a TAP that was never delivered; then a note on the ticket says what happened."""
+        user_id, method_id = str(payload.get("user_id") or ""), str(payload.get("method_id") or "")
+        what = str(payload.get("what") or "the Temporary Access Pass")
+        if payload.get("kind") != "temporary_access_pass" or not user_id or not method_id:
+            raise PayloadError(
+                row_id, "credential.revoke needs kind temporary_access_pass, user_id, method_id"
+            )
+        if self._revoker is None:  # a wiring bug: keep the row, it is retried once a revoker is there
+            raise AdapterError("outbox", "no credential revoker is wired in", retryable=True)
+        try:
+            deleted = await self._revoker.delete_temporary_access_pass(user_id, method_id)
+        except AdapterError as exc:
+            if not exc.retryable:
+                await self._follow_up_note(
+                    row_id,
+                    ticket_id,
+                    f"TicketPilot could not delete {what} in Entra ID ({exc.message[:300]}). It was never "
+                    "delivered, but stays valid until it expires: delete it by hand (Entra admin center → "
+                    "Users → the user → Authentication methods → Temporary Access Pass).",
+                )
+            raise
+        log.info("outbox_credential_revoked", row_id=row_id, ticket_id=ticket_id, deleted=deleted)
+        await self._follow_up_note(
+            row_id,
+            ticket_id,
+            f"TicketPilot deleted {what} in Entra ID: it was never delivered and can no longer be used."
+            if deleted
+            else f"{what[:1].upper()}{what[1:]} was already gone from Entra ID (used, expired or replaced): "
+            "nothing was left to delete.",
+        )
+
+    async def _follow_up_note(self, row_id: int, ticket_id: int, note: str) -> None:
+        """A private note queued once per row (its dedupe key), delivered after the ticket's earlier notes."""
+        async with self._pool.acquire() as conn:
+            await enqueue(
+                conn,
+                [OutboxMessage(NOTE, ticket_id, {"note": note, "private": True}, f"outbox:{row_id}:note")],
+                now=self._clock(),
+            )
+        self.wake()
 
     async def _retry_later(self, row_id: int, attempts: int, error: str, retry_after: float | None) -> None:
         delay = backoff_s(

@@ -1,5 +1,10 @@
 """The loop shared by the background workers (inbox, outbox): work while there is work, else sleep until
-woken or until the poll interval passes. One failed round is logged and the loop carries on."""
+woken or until the poll interval passes.
+
+A failed round (the database unreachable: a restart, a failover, terminated backends) is logged, reported
+to ``readiness`` (``/readyz`` says not ready) and retried with :class:`~ticketpilot.readiness.Backoff`, never
+slower than the poll interval; the first round that succeeds again clears it. The loop never ends by itself.
+"""
 
 from __future__ import annotations
 
@@ -9,21 +14,41 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from ticketpilot.readiness import Backoff, Readiness
+
 log = structlog.get_logger(__name__)
 
 
 async def run_rounds(
-    run_once: Callable[[], Awaitable[int]], wake: asyncio.Event, poll_s: float, name: str
+    run_once: Callable[[], Awaitable[int]],
+    wake: asyncio.Event,
+    poll_s: float,
+    name: str,
+    *,
+    readiness: Readiness | None = None,
+    stopping: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Call ``run_once`` until cancelled; it returns how many items it handled (0: nothing due)."""
-    while True:
+    """Call ``run_once`` until cancelled (or ``stopping()``); it returns how many items it handled
+    (0: nothing due)."""
+    backoff = Backoff(max_s=poll_s)
+    while not stopping():
         try:
             handled = await run_once()
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception(f"{name}_round_failed")
-            handled = 0
+        except Exception as exc:
+            if backoff.failures == 0:
+                log.exception(f"{name}_round_failed")
+            else:
+                log.warning(f"{name}_round_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+            if readiness is not None:
+                readiness.failing(f"{name}_worker", exc)
+            await asyncio.sleep(backoff.next_delay())
+            continue
+        if backoff.failures:
+            backoff.reset()
+        if readiness is not None:
+            readiness.recovered(f"{name}_worker")
         if handled:
             continue
         with contextlib.suppress(TimeoutError):

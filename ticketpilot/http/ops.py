@@ -28,11 +28,12 @@ async def readyz(request: web.Request) -> web.Response:
     try:
         async with asyncio.timeout(2.0):
             async with services.pool.acquire() as conn:
-                await conn.fetchval("SELECT 1")
+                # A failover can leave the address on a standby: reachable, but nothing can be recorded.
+                read_only = await conn.fetchval("SELECT current_setting('transaction_read_only') = 'on'")
                 pending = await pending_migrations(conn)
-        checks["database"] = {"ok": True}
+        checks["database"] = {"ok": not read_only, **({"error": "read-only (standby)"} if read_only else {})}
         checks["migrations"] = {"ok": not pending, "pending": [m.version for m in pending]}
-        ready = ready and not pending
+        ready = ready and not pending and not read_only
     except Exception as exc:  # any failure to reach the database means not ready
         checks["database"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
         checks["migrations"] = {"ok": False, "error": "database unreachable"}
@@ -43,6 +44,10 @@ async def readyz(request: web.Request) -> web.Response:
         "loaded": len(services.registry.loaded()),
         "errors": [p.as_dict() for p in problems],
     }
+    # The background loops' own view (each retries by itself), and a graceful stop in progress.
+    readiness = services.readiness
+    checks["service"] = {"ok": readiness.ready, "draining": readiness.draining, "failing": readiness.problems}
+    ready = ready and readiness.ready
     # A broken playbook file is reported, not a reason to leave rotation: the last good versions still
     # serve, and taking every replica out for one file would stop all intake (the
     # ticketpilot_playbook_load_errors gauge is what to alert on).

@@ -24,6 +24,7 @@ from typing import Any
 import asyncpg
 import structlog
 
+from ticketpilot.listening import Listener
 from ticketpilot.metrics import PLAYBOOK_ERRORS
 from ticketpilot.playbooks.loader import FileResult, LoadedPlaybook, Source, content_hash, scan_directory
 from ticketpilot.playbooks.model import Playbook
@@ -80,7 +81,7 @@ class PlaybookRegistry:
         self._lock = asyncio.Lock()
         self._stop = asyncio.Event()
         self._watcher: asyncio.Task[None] | None = None
-        self._listener: asyncpg.Connection | None = None
+        self._listener: Listener | None = None
         self._refresh: asyncio.Task[None] | None = None
         self._dirty = False
 
@@ -89,12 +90,11 @@ class PlaybookRegistry:
     async def start(self) -> None:
         """Load the folder, store its versions, then follow changes (folder watch, other processes)."""
         await self._reload_files(force=True)
-        listener = await self._pool.acquire()
-        try:
-            await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
-        except BaseException:
-            await self._pool.release(listener)
-            raise
+        # Re-made after a lost connection; changes notified meanwhile are caught by one rebuild.
+        listener = Listener(
+            self._pool, NOTIFY_CHANNEL, self._on_notify, part="playbook_listener", on_reconnect=self._changed
+        )
+        await listener.start()
         self._listener = listener
         if self._watch:
             self._stop.clear()
@@ -125,10 +125,7 @@ class PlaybookRegistry:
             self._refresh = None
         if self._listener is not None:
             listener, self._listener = self._listener, None
-            try:
-                await listener.remove_listener(NOTIFY_CHANNEL, self._on_notify)
-            finally:
-                await asyncio.shield(self._pool.release(listener))
+            await listener.stop()
 
     # --- the hot path: snapshot reads, no I/O -------------------------------------------------------
 
@@ -373,7 +370,10 @@ class PlaybookRegistry:
         async with self._lock:
             await self._rebuild()
 
-    def _on_notify(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
+    def _on_notify(self, _payload: str) -> None:
+        self._changed()
+
+    def _changed(self) -> None:
         # Another process (or this one) changed the state: rebuild, coalescing bursts of notifications.
         self._dirty = True
         if self._refresh is None or self._refresh.done():
