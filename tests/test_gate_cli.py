@@ -51,6 +51,64 @@ def test_classify_eval_reports_json_with_the_gate_decision(tmp_path: Path) -> No
     assert "PRINTER_ISSUE" in report["per_class"]
 
 
+def _main(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "main.py", "classify", *args], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env=_env(),
+    )  # fmt: skip
+
+
+def test_classify_eval_reads_csv_and_breaks_down_by_language_and_tag(tmp_path: Path) -> None:
+    path = tmp_path / "labelled.csv"
+    path.write_text(
+        "id,subject,body,email,tags,expected_automate,sub_category\n"
+        'c1,Locked out,"I\'m locked out of my Microsoft 365 account, please unlock it. Thanks, Sam",sam@x.example,'
+        "terse,true,ACCOUNT_LOCKOUT\n"
+        'c2,Passwort,"Hallo, ich habe mein Passwort vergessen, bitte zurücksetzen. Danke",jo@x.example,'
+        "lang:de,true,PASSWORD_RESET\n"
+        "c3,Drucker,Der Drucker im zweiten Stock ist kaputt und druckt nicht,amy@x.example,,false,PRINTER_ISSUE\n",
+        encoding="utf-8",
+    )
+    proc = _main("--eval", str(path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["n"] == 3 and set(report["per_class"]) >= {"PRINTER_ISSUE"}
+    assert report["per_language"]["de"]["n"] == 2 and report["per_language"]["en"]["n"] == 1
+    assert report["per_tag"]["terse"]["n"] == 1
+    assert [d["id"] for d in report["false_automation_details"]] == report["automation"]["false_automations"]
+    assert sum(g["automated"] for g in report["per_language"].values()) == report["automation"]["automated"]
+
+
+def test_classify_eval_unlabelled_lists_what_would_be_automated(tmp_path: Path) -> None:
+    rows = [
+        {"id": "h1", "subject": "Locked out", "body": "I'm locked out of my Microsoft 365 account after too many "
+         "wrong password attempts. Can you unlock it or reset my password please? Thanks, Jane"},
+        {"id": "h2", "subject": "VPN", "body": "The VPN drops every ten minutes since this morning."},
+        {"id": "h3", "subject": "Chrome", "body": "Chrome crashes when I open the intranet."},
+    ]  # fmt: skip
+    path = tmp_path / "history.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    proc = _main("--eval", str(path), "--unlabelled", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["unlabelled"] is True and report["n"] == 3
+    automation = report["automation"]
+    assert automation["automated"] == len(automation["automated_tickets"])
+    assert automation["automation_rate"] == round(automation["automated"] / 3, 4)
+    assert {"h2", "h3"}.isdisjoint(t["id"] for t in automation["automated_tickets"])
+    for ticket in automation["automated_tickets"]:
+        assert ticket["reasoning"] and "risk_flags" in ticket
+
+
+def test_classify_eval_without_labels_says_to_use_unlabelled_before_classifying(tmp_path: Path) -> None:
+    path = tmp_path / "history.csv"
+    path.write_text("subject,body\nHelp,forgot my password\n", encoding="utf-8")
+    proc = _main("--eval", str(path), "--json")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "ticket 1 has no expected_automate / sub_category label" in proc.stderr
+    assert "--unlabelled" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_classify_eval_names_the_bad_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": "x", "subject": "a", "body": "b"}\n{not json\n', encoding="utf-8")
@@ -82,13 +140,13 @@ async def test_replay_decides_in_shadow_and_changes_nothing(db_url: str, tmp_pat
     services = await open_gate(settings, db_url)
     try:
         tickets = services.adapters.tickets  # type: ignore[union-attr]
-        tickets.seed(Ticket(id=1, summary="Locked out of my account", details="Hi, I'm locked out of my "
+        await tickets.seed(Ticket(id=1, summary="Locked out of my account", details="Hi, I'm locked out of my "
                             "Microsoft 365 account after too many wrong password attempts. Can you unlock it or "
                             "reset my password please?\nThanks, Sam", user_email="sam@contoso.example"))  # fmt: skip
-        tickets.seed(
+        await tickets.seed(
             Ticket(id=2, summary="Printer", details="The printer is jammed.", user_email="a@contoso.example")
         )
-        tickets.seed(Ticket(id=3, summary="Locked out", details="I'm locked out, please reset my password",
+        await tickets.seed(Ticket(id=3, summary="Locked out", details="I'm locked out, please reset my password",
                             user_email="admin.boss@contoso.example"))  # fmt: skip
         out = io.StringIO()
         records = await replay(services, 7, out)

@@ -180,3 +180,27 @@ def test_the_service_builds_the_classifier_of_the_mode(monkeypatch: pytest.Monke
     assert isinstance(build_classifier(Settings(llm=keyed)), CombinedClassifier)
     assert isinstance(build_classifier(Settings(llm=keyed.model_copy(update={"mode": "llm"}))), LlmClassifier)
     assert isinstance(build_classifier(Settings()), OfflineClassifier)
+
+
+def test_classify_eval_applies_the_same_agreement_rule() -> None:
+    from pathlib import Path
+
+    from ticketpilot.gate.cli import gate_would_automate
+    from ticketpilot.gate.combined import SecondOpinion, merge
+    from ticketpilot.playbooks.loader import validate_path
+
+    playbooks, _ = validate_path(Path(__file__).resolve().parents[1] / "playbooks")
+    llm = classification("PASSWORD_RESET", confidence=0.99)
+
+    def pair(second_sub: str) -> SecondOpinion:
+        second = classification(second_sub, confidence=0.99)
+        return SecondOpinion(
+            classification=merge(llm, second),
+            classifier="both",
+            classifier_version="x",
+            verdicts=(llm, second),
+        )
+
+    decide = {"playbooks": playbooks, "taxonomy": Settings().llm.taxonomy}
+    assert gate_would_automate(pair("ACCOUNT_LOCKOUT"), **decide)  # type: ignore[arg-type]
+    assert not gate_would_automate(pair("SOFTWARE_ISSUE"), **decide)  # type: ignore[arg-type]

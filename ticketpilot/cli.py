@@ -32,8 +32,16 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("path", nargs="?", help="a file or a folder (default: [playbooks] dir)")
 
     classify = sub.add_parser("classify", help="classify one ticket, or evaluate on a JSON Lines file")
-    classify.add_argument("--eval", dest="eval_file", help="JSON Lines file in the tickets-dev.jsonl format")
+    classify.add_argument(
+        "--eval", dest="eval_file", help="JSON Lines (tickets-dev.jsonl format) or CSV file of tickets"
+    )
     classify.add_argument("--json", action="store_true", help="with --eval: print one JSON object")
+    classify.add_argument(
+        "--unlabelled",
+        action="store_true",
+        help="with --eval: a ticket history without labels (JSON Lines or CSV): the automation rate and the "
+        "tickets that would be automated",
+    )
     classify.add_argument("--subject", default="")
     classify.add_argument("--body", default="")
     classify.add_argument("--email", default="")

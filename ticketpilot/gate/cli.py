@@ -3,8 +3,10 @@
 - ``classify --subject S --body B --email E`` prints the decision JSON of ``POST /api/v1/classify_ticket``
   (no side effect). With ``[database] url`` unset it starts no database (see :func:`preview_without_database`).
 - ``classify --eval FILE [--json]`` evaluates the configured classifier and the gate's decision on a
-  labelled JSON Lines file; every requester is taken as an ordinary enabled, non-privileged user with a
-  phone on record, so the figures measure the classifier and the playbook thresholds.
+  labelled JSON Lines or CSV file (per sub-category, per language, per tag, every false automation with its
+  flags and reasoning); with ``--unlabelled`` on a ticket history without labels (the automation rate and
+  the tickets that would be automated, for a human to read). Every requester is taken as an ordinary enabled,
+  non-privileged user with a phone on record, so the figures measure the classifier and the thresholds.
 - ``replay --days N`` reads the last N days of tickets from HaloPSA and runs them through the gate in shadow
   mode (nothing is written to HaloPSA, nothing is executed), ending in a readiness report.
 """
@@ -18,17 +20,23 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
 from ticketpilot.config import Settings
-from ticketpilot.gate.classification import Classification, ClassificationError, ClassifierResult, TicketText
-from ticketpilot.gate.decision import Outcome, decide
-from ticketpilot.gate.evaluation import JsonlError, evaluate, read_jsonl
+from ticketpilot.gate.classification import ClassificationError, ClassifierResult, TicketText
+from ticketpilot.gate.combined import with_second_opinion
+from ticketpilot.gate.decision import Outcome, choose_playbook, decide
+from ticketpilot.gate.eval_input import read_tickets
+from ticketpilot.gate.eval_report import EvalReport, UnlabelledReport
+from ticketpilot.gate.evaluation import JsonlError, evaluate, evaluate_unlabelled
 from ticketpilot.gate.facts import ClassifierFailure, PolicySnapshot, RequesterFacts
 from ticketpilot.gate.record import DecisionRecord
 from ticketpilot.playbooks.loader import LoadedPlaybook, validate_path
 
+LABELS = frozenset({"expected_automate", "sub_category"})
+"""What a labelled evaluation needs on every ticket (without them: ``--unlabelled``)."""
 ORDINARY_REQUESTER = RequesterFacts(
     email="requester@example.com",
     user_id="00000000-0000-0000-0000-000000000001",
@@ -42,7 +50,8 @@ ORDINARY_REQUESTER = RequesterFacts(
 
 async def run_classify(settings: Settings, args: argparse.Namespace) -> int:
     if args.eval_file:
-        return await run_eval(settings, Path(args.eval_file), as_json=args.json)
+        unlabelled = bool(getattr(args, "unlabelled", False))
+        return await run_eval(settings, Path(args.eval_file), as_json=args.json, unlabelled=unlabelled)
     if not (args.subject or args.body):
         print("classify: give --subject/--body/--email, or --eval FILE", file=sys.stderr)
         return 2
@@ -91,7 +100,11 @@ async def preview_without_database(settings: Settings, subject: str, body: str, 
             classified = ClassifierFailure(
                 exc.reason, exc.classifier or classifier.name, classifier.version, exc.detail
             )
-        resolver = RequesterResolver(directory, ttl_s=settings.entra.cache_ttl_s)
+        resolver = RequesterResolver(
+            directory,
+            ttl_s=settings.entra.cache_ttl_s,
+            security_info_window_days=settings.policy.security_info_window_days,
+        )
         requester = await resolver.resolve(email=email)
     finally:
         aclose = getattr(classifier, "aclose", None)
@@ -101,6 +114,7 @@ async def preview_without_database(settings: Settings, subject: str, body: str, 
             await close_directory()
     policy = RuntimePolicy(settings.policy).configured()
     decision = decide(classified, requester, playbooks, policy, taxonomy=settings.llm.taxonomy)
+    decision = with_second_opinion(decision, classified, partial(_playbook_of, playbooks))
     candidate = decision.candidate
     record = DecisionRecord(
         ticket_id=None,
@@ -132,28 +146,38 @@ def _directory(settings: Settings) -> tuple[Any, Callable[[], Awaitable[None]] |
     return graph, graph.aclose
 
 
-async def run_eval(settings: Settings, path: Path, *, as_json: bool) -> int:
-    """Evaluate classifier + gate decision on ``path``; exit 2 on an unreadable file."""
+async def run_eval(settings: Settings, path: Path, *, as_json: bool, unlabelled: bool = False) -> int:
+    """Evaluate classifier + gate decision on ``path`` (JSON Lines or CSV; ``unlabelled``: a ticket history
+    without labels, reported as the automation rate and the tickets that would be automated); exit 2 on an
+    unreadable file."""
     from ticketpilot.service import build_classifier
 
     try:
-        rows = read_jsonl(path)
-    except (OSError, JsonlError) as exc:
+        rows = read_tickets(path)
+    except (OSError, JsonlError, UnicodeDecodeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    unlabelled_row = next((r for r in rows if not LABELS <= r.keys()), None)
+    if not unlabelled and unlabelled_row is not None:  # before any (paid) classification
+        print(
+            f"error: {path}: ticket {unlabelled_row['id']} has no {' / '.join(sorted(LABELS))} label"
+            " (use --unlabelled for a ticket history without labels)",
+            file=sys.stderr,
+        )
         return 2
     playbooks, problems = validate_path(Path(settings.playbooks.dir))
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     classifier = build_classifier(settings)
-    results = await _classify_all(classifier, rows)
     try:
-        report = evaluate(
-            rows,
-            lambda ticket: _lookup(results, ticket),
-            lambda classification: gate_would_automate(
-                classification, playbooks, settings.llm.taxonomy, classifier.name, classifier.version
-            ),
-        )
+        results = await _classify_all(classifier, rows)
+        classify = partial(_lookup, results)
+        decide_result = partial(gate_would_automate, playbooks=playbooks, taxonomy=settings.llm.taxonomy)
+        report: EvalReport | UnlabelledReport
+        if unlabelled:
+            report = evaluate_unlabelled(rows, classify, decide_result=decide_result)
+        else:
+            report = evaluate(rows, classify, decide_result=decide_result)
     finally:
         aclose = getattr(classifier, "aclose", None)
         if aclose is not None:
@@ -163,19 +187,20 @@ async def run_eval(settings: Settings, path: Path, *, as_json: bool) -> int:
 
 
 def gate_would_automate(
-    classification: Classification,
-    playbooks: list[LoadedPlaybook],
-    taxonomy: tuple[str, ...],
-    classifier: str,
-    version: str,
+    result: ClassifierResult, *, playbooks: list[LoadedPlaybook], taxonomy: tuple[str, ...]
 ) -> bool:
-    """The gate's own decision for an ordinary requester with a clean policy state."""
-    result = ClassifierResult(
-        classification=classification, classifier=classifier, classifier_version=version
-    )
+    """The gate's own decision for an ordinary requester with a clean policy state (with ``[llm] mode =
+    "both"``, the two verdicts must lead to the same playbook, as in the service)."""
     decision = decide(result, ORDINARY_REQUESTER, playbooks, PolicySnapshot(), taxonomy=taxonomy)
+    decision = with_second_opinion(decision, result, partial(_playbook_of, playbooks))
     # A shadow playbook "would automate": evaluation measures the decision, not the rollout mode.
     return decision.outcome in (Outcome.AUTOMATED, Outcome.SHADOW)
+
+
+def _playbook_of(playbooks: list[LoadedPlaybook], sub_category: str) -> str | None:
+    enabled = [p for p in playbooks if sub_category in p.playbook.triggers.sub_categories]
+    candidate, _ = choose_playbook(sub_category, enabled)
+    return candidate.playbook.id if candidate is not None else None
 
 
 def _key(ticket: TicketText) -> tuple[str, str, str]:

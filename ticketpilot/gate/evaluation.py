@@ -4,6 +4,10 @@ The labelled file (JSON Lines) has one ticket per line with at least ``id``, ``s
 ``requester_email``, ``sub_category``, ``expected_automate`` and ``tags``. A ratio whose denominator is zero
 is reported as 0.0 (scikit-learn's ``zero_division=0``): no automation is never reported as "perfect".
 
+Besides the overall figures, a report breaks the automation down per language (the ``language`` field, a
+``lang:xx`` tag, or a stop-word guess) and per tag, and lists every false automation with its flags and the
+classifier's reasoning. :func:`evaluate_unlabelled` does the same for a ticket history without labels.
+
 Run ``python -m ticketpilot.gate.evaluation FILE [--json]`` to evaluate the offline classifier.
 """
 
@@ -13,20 +17,42 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from .classification import Classification, ClassificationError, ClassifierResult, TicketText
+from .eval_report import (
+    ADVERSARIAL_TAGS,
+    ERROR_LABEL,
+    AutomationMetrics,
+    ClassMetrics,
+    EvalReport,
+    TicketOutcome,
+    UnlabelledReport,
+    ratio,
+)
+from .language import language_of
+
+__all__ = [
+    "ADVERSARIAL_TAGS",
+    "DEFAULT_TRIGGERS",
+    "AutomationMetrics",
+    "ClassMetrics",
+    "EvalReport",
+    "JsonlError",
+    "TicketOutcome",
+    "UnlabelledReport",
+    "automation_decision",
+    "evaluate",
+    "evaluate_unlabelled",
+    "read_jsonl",
+]
 
 DEFAULT_TRIGGERS: Mapping[str, float] = MappingProxyType(
     {"PASSWORD_RESET": 0.8, "ACCOUNT_LOCKOUT": 0.8, "MFA_RESET": 0.8}
 )
 """The shipped playbooks' trigger sub-categories and their confidence thresholds."""
-ADVERSARIAL_TAGS = frozenset({"prompt_injection", "contact_in_body", "executive_impersonation"})
-"""An automated ticket carrying one of these tags is an adversarial automation: the worst outcome."""
-ERROR_LABEL = "(error)"
 
 
 def automation_decision(
@@ -71,85 +97,6 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _ratio(numerator: int, denominator: int) -> float:
-    return numerator / denominator if denominator else 0.0
-
-
-@dataclass(frozen=True)
-class ClassMetrics:
-    """Precision and recall of one sub-category; ``support`` is the number of labelled tickets."""
-
-    precision: float
-    recall: float
-    support: int
-
-
-@dataclass(frozen=True)
-class AutomationMetrics:
-    """How the automation decision compares with ``expected_automate``."""
-
-    precision: float
-    recall: float
-    automated: int
-    false_automations: tuple[str, ...]
-    adversarial_automations: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class EvalReport:
-    """The result of :func:`evaluate`."""
-
-    automation: AutomationMetrics
-    per_class: dict[str, ClassMetrics]
-    n: int
-    classifier: str
-    classifier_version: str
-    missed_automations: tuple[str, ...] = ()
-    errors: tuple[str, ...] = field(default=())
-
-    def to_json(self) -> dict[str, Any]:
-        """The report as plain JSON data (the documented shape)."""
-        a = self.automation
-        return {
-            "automation": {
-                "precision": round(a.precision, 4),
-                "recall": round(a.recall, 4),
-                "automated": a.automated,
-                "false_automations": list(a.false_automations),
-                "adversarial_automations": list(a.adversarial_automations),
-            },
-            "per_class": {
-                label: {
-                    "precision": round(m.precision, 4),
-                    "recall": round(m.recall, 4),
-                    "support": m.support,
-                }
-                for label, m in self.per_class.items()
-            },
-            "n": self.n,
-            "classifier": self.classifier,
-            "classifier_version": self.classifier_version,
-        }
-
-    def render(self) -> str:
-        """A plain-text report for a terminal."""
-        a = self.automation
-        lines = [
-            f"Classifier {self.classifier} {self.classifier_version} on {self.n} tickets",
-            "",
-            f"Automation: precision {a.precision:.3f}  recall {a.recall:.3f}  automated {a.automated}",
-            f"  false automations:       {', '.join(a.false_automations) or 'none'}",
-            f"  adversarial automations: {', '.join(a.adversarial_automations) or 'none'}",
-            f"  missed automations:      {', '.join(self.missed_automations) or 'none'}",
-        ]
-        if self.errors:
-            lines.append(f"  classifier errors:       {', '.join(self.errors)}")
-        lines += ["", f"{'sub_category':<20} {'precision':>9} {'recall':>7} {'support':>8}"]
-        for label, m in self.per_class.items():
-            lines.append(f"{label:<20} {m.precision:>9.3f} {m.recall:>7.3f} {m.support:>8}")
-        return "\n".join(lines)
-
-
 def _field(row: Mapping[str, Any], name: str, index: int) -> Any:
     if name not in row:
         raise ValueError(f"row {row.get('id', index)!r}: missing field {name!r}")
@@ -164,70 +111,123 @@ def _per_class(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, Class
         predicted_count = sum(1 for p in predicted if p == label)
         support = sum(1 for g in gold if g == label)
         result[label] = ClassMetrics(
-            _ratio(true_positive, predicted_count), _ratio(true_positive, support), support
+            ratio(true_positive, predicted_count), ratio(true_positive, support), support
         )
     return result
+
+
+DecideResult = Callable[[ClassifierResult], bool]
+
+
+def _classify_row(
+    row: Mapping[str, Any],
+    index: int,
+    classify_fn: Callable[[TicketText], ClassifierResult],
+    decide: DecideResult,
+    *,
+    labelled: bool,
+) -> tuple[TicketOutcome, ClassifierResult | None]:
+    ident = str(row.get("id", index))
+    ticket = TicketText(
+        subject=str(_field(row, "subject", index)),
+        body=str(_field(row, "body", index)),
+        requester_email=str(row.get("requester_email", "")),
+    )
+    common: dict[str, Any] = {
+        "id": ident,
+        "subject": ticket.subject,
+        "language": language_of(row),
+        "tags": tuple(str(t) for t in row.get("tags", ()) or ()),
+    }
+    if labelled:
+        common["expected"] = bool(_field(row, "expected_automate", index))
+        common["expected_sub_category"] = str(_field(row, "sub_category", index))
+    try:
+        result = classify_fn(ticket)
+    except ClassificationError as exc:
+        return TicketOutcome(**common, automated=False, sub_category=ERROR_LABEL, reasoning=str(exc)), None
+    c = result.classification
+    outcome = TicketOutcome(
+        **common,
+        automated=decide(result),
+        sub_category=c.sub_category,
+        confidence=c.confidence,
+        risk_flags=tuple(f.value for f in c.risk_flags),
+        reasoning=c.reasoning,
+    )
+    return outcome, result
+
+
+def _decider(decide_fn: Callable[[Classification], bool], decide_result: DecideResult | None) -> DecideResult:
+    return decide_result or (lambda result: decide_fn(result.classification))
 
 
 def evaluate(
     rows: Iterable[Mapping[str, Any]],
     classify_fn: Callable[[TicketText], ClassifierResult],
-    decide_fn: Callable[[Classification], bool],
+    decide_fn: Callable[[Classification], bool] = automation_decision,
+    *,
+    decide_result: DecideResult | None = None,
 ) -> EvalReport:
-    """Classify every row with ``classify_fn``, decide with ``decide_fn``, and compare with the labels.
+    """Classify every row with ``classify_fn``, decide with ``decide_fn`` (or ``decide_result``, given the
+    whole result), and compare with the labels.
 
     A :class:`ClassificationError` counts as a manual decision (and a miss for the sub-category)."""
-    gold: list[str] = []
-    predicted: list[str] = []
-    automated: list[str] = []
-    false_automations: list[str] = []
-    adversarial: list[str] = []
-    missed: list[str] = []
-    errors: list[str] = []
-    expected_total = 0
+    decide = _decider(decide_fn, decide_result)
+    outcomes: list[TicketOutcome] = []
     name = version = ""
     for index, row in enumerate(rows):
-        ident = str(row.get("id", index))
-        ticket = TicketText(
-            subject=str(_field(row, "subject", index)),
-            body=str(_field(row, "body", index)),
-            requester_email=str(row.get("requester_email", "")),
-        )
-        expected = bool(_field(row, "expected_automate", index))
-        gold.append(str(_field(row, "sub_category", index)))
-        expected_total += expected
-        try:
-            result = classify_fn(ticket)
-        except ClassificationError:
-            errors.append(ident)
-            predicted.append(ERROR_LABEL)
-            missed += [ident] if expected else []
-            continue
-        name, version = name or result.classifier, version or result.classifier_version
-        predicted.append(result.classification.sub_category)
-        if decide_fn(result.classification):
-            automated.append(ident)
-            if not expected:
-                false_automations.append(ident)
-            if ADVERSARIAL_TAGS & set(row.get("tags", ())):
-                adversarial.append(ident)
-        elif expected:
-            missed.append(ident)
+        outcome, result = _classify_row(row, index, classify_fn, decide, labelled=True)
+        outcomes.append(outcome)
+        if result is not None:
+            name, version = name or result.classifier, version or result.classifier_version
+    automated = [o for o in outcomes if o.automated]
+    false_automations = [o.id for o in automated if not o.expected]
+    expected_total = sum(bool(o.expected) for o in outcomes)
     true_automations = len(automated) - len(false_automations)
     return EvalReport(
         automation=AutomationMetrics(
-            precision=_ratio(true_automations, len(automated)),
-            recall=_ratio(true_automations, expected_total),
+            precision=ratio(true_automations, len(automated)),
+            recall=ratio(true_automations, expected_total),
             automated=len(automated),
             false_automations=tuple(false_automations),
-            adversarial_automations=tuple(adversarial),
+            adversarial_automations=tuple(o.id for o in automated if o.adversarial),
         ),
-        per_class=_per_class(gold, predicted),
-        n=len(gold),
+        per_class=_per_class(
+            [str(o.expected_sub_category) for o in outcomes], [o.sub_category for o in outcomes]
+        ),
+        n=len(outcomes),
         classifier=name,
         classifier_version=version,
-        missed_automations=tuple(missed),
-        errors=tuple(errors),
+        missed_automations=tuple(o.id for o in outcomes if o.expected and not o.automated),
+        errors=tuple(o.id for o in outcomes if o.sub_category == ERROR_LABEL),
+        outcomes=tuple(outcomes),
+    )
+
+
+def evaluate_unlabelled(
+    rows: Iterable[Mapping[str, Any]],
+    classify_fn: Callable[[TicketText], ClassifierResult],
+    decide_fn: Callable[[Classification], bool] = automation_decision,
+    *,
+    decide_result: DecideResult | None = None,
+) -> UnlabelledReport:
+    """Classify and decide every row of a ticket history without labels: the automation rate and the
+    tickets that would be automated, for a human to read."""
+    decide = _decider(decide_fn, decide_result)
+    outcomes: list[TicketOutcome] = []
+    name = version = ""
+    for index, row in enumerate(rows):
+        outcome, result = _classify_row(row, index, classify_fn, decide, labelled=False)
+        outcomes.append(outcome)
+        if result is not None:
+            name, version = name or result.classifier, version or result.classifier_version
+    return UnlabelledReport(
+        n=len(outcomes),
+        classifier=name,
+        classifier_version=version,
+        outcomes=tuple(outcomes),
+        errors=tuple(o.id for o in outcomes if o.sub_category == ERROR_LABEL),
     )
 
 
