@@ -66,6 +66,8 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
         ("[http]\npublic_url = 'example.com'\n", "http.public_url", "http"),
         ("[database]\npool_min = 5\npool_max = 2\n", "database", "pool_max"),
         ("[entra]\ngraph_scope = 'https://graph.microsoft.com'\n", "entra.graph_scope", "/.default"),
+        ("[adapters]\nca_bundle = '/nonexistent/ca.pem'\n", "adapters.ca_bundle", "file not found"),
+        ("[adapters]\nca_bundle = '/etc/hostname'\n", "adapters.ca_bundle", "not a PEM file"),
     ],
 )
 def test_invalid_values_name_the_key(tmp_path: Path, toml: str, key: str, problem: str) -> None:

@@ -107,6 +107,10 @@ class FakeServer:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
+    def use_tls(self, context: ssl.SSLContext) -> None:
+        """Serve HTTPS with ``context`` (call before :meth:`start`)."""
+        self._ssl = context
+
     # --- knobs -------------------------------------------------------------------------------------
 
     def fail_next(

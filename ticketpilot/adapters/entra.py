@@ -31,9 +31,11 @@ from ticketpilot.adapters.base import (
     PhoneMethod,
     PrivilegeCheck,
     SecurityInfoChange,
+    TemporaryAccessPass,
     UserRisk,
 )
 from ticketpilot.adapters.http_retry import HttpClient, HttpResponse, RetryPolicy, Sleep, status_error
+from ticketpilot.adapters.outbound import requests_session
 from ticketpilot.config import EntraConfig
 from ticketpilot.logging import mask_phone, register_secret
 
@@ -146,11 +148,15 @@ class GraphDirectory:
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
         msal_http_client: Any = None,
+        ca_bundle: str = "",
     ) -> None:
         self._config = config
         self._graph = config.graph_url.rstrip("/")
         self._scope = graph_scope(config)
-        self._http = HttpClient(ADAPTER, http_timeout_s, retry or RetryPolicy(), sleep)
+        self._http = HttpClient(ADAPTER, http_timeout_s, retry or RetryPolicy(), sleep, ca_bundle=ca_bundle)
+        # msal (requests) honours HTTPS_PROXY/NO_PROXY itself; the CA bundle needs a session of our own.
+        if msal_http_client is None and ca_bundle:
+            msal_http_client = requests_session(ca_bundle)
         self._msal_http_client = msal_http_client
         self._app: Any = None
         self._app_lock = threading.Lock()
@@ -160,6 +166,10 @@ class GraphDirectory:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        with self._app_lock:
+            app, self._app = self._app, None
+        if app is not None:  # msal's requests session keeps its connections (and a proxy tunnel) open
+            await asyncio.to_thread(app.http_client.close)
 
     # --- token (msal, in a thread) -----------------------------------------------------------------
 
@@ -450,8 +460,9 @@ class GraphDirectory:
 
     async def create_temporary_access_pass(
         self, user_id: str, *, lifetime_minutes: int, one_time: bool, idempotency_key: str
-    ) -> str:
-        """Create a TAP (replaces a valid one); returns the secret, already registered for log scrubbing."""
+    ) -> TemporaryAccessPass:
+        """Create a TAP (replaces a valid one); returns the secret, already registered for log scrubbing,
+        with the id of its method (what :meth:`delete_temporary_access_pass` needs)."""
         resp = await self._call(
             "POST",
             f"/users/{quote(user_id, safe='')}/authentication/temporaryAccessPassMethods",
@@ -464,8 +475,32 @@ class GraphDirectory:
         if not tap:
             raise AdapterError(ADAPTER, "TAP created but no temporaryAccessPass returned", retryable=False)
         register_secret(str(tap))
-        log.info("entra_tap_created", user_id=user_id, lifetime_minutes=lifetime_minutes, one_time=one_time)
-        return str(tap)
+        method_id = str(body.get("id") or "") if isinstance(body, dict) else ""
+        log.info(
+            "entra_tap_created",
+            user_id=user_id,
+            method_id=method_id,
+            lifetime_minutes=lifetime_minutes,
+            one_time=one_time,
+        )
+        return TemporaryAccessPass(str(tap), method_id=method_id)
+
+    async def delete_temporary_access_pass(self, user_id: str, method_id: str) -> bool:
+        """DELETE the TAP method (204). A 404 means it is already gone (used, expired, replaced): False."""
+        if not method_id:
+            raise AdapterError(ADAPTER, "no TAP method id to delete", retryable=False)
+        try:
+            await self._call(
+                "DELETE",
+                f"/users/{quote(user_id, safe='')}/authentication/temporaryAccessPassMethods/"
+                f"{quote(method_id, safe='')}",
+                what="DELETE temporaryAccessPassMethods",
+            )
+        except NotFound:
+            log.info("entra_tap_already_gone", user_id=user_id, method_id=method_id)
+            return False
+        log.info("entra_tap_deleted", user_id=user_id, method_id=method_id)
+        return True
 
     async def reset_password(self, user_id: str, *, force_change: bool, idempotency_key: str) -> str:
         """PATCH ``passwordProfile`` with a generated password (app-only route, vendor-apis §2.4)."""

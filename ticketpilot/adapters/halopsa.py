@@ -30,7 +30,8 @@ PAGE_SIZE = 100
 MAX_PAGES = 200
 TOKEN_REFRESH_MARGIN_S = 60.0
 
-# Our names for the decision fields → the HalopsaConfig key holding the instance's custom field id.
+# Our names for the decision fields → the HalopsaConfig keys holding the instance's custom field id
+# (``customfield_<name>``) and name (``customfield_<name>_name``).
 CUSTOM_FIELD_IDS = {
     "automation_status": "customfield_automation_status",
     "playbook_id": "customfield_playbook_id",
@@ -92,10 +93,11 @@ class HaloPsaClient:
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         utcnow: Callable[[], datetime] = lambda: datetime.now(UTC),
+        ca_bundle: str = "",
     ) -> None:
         self._config = config
         self._base = config.base_url.rstrip("/")
-        self._http = HttpClient(ADAPTER, http_timeout_s, retry or RetryPolicy(), sleep)
+        self._http = HttpClient(ADAPTER, http_timeout_s, retry or RetryPolicy(), sleep, ca_bundle=ca_bundle)
         self._clock = clock
         self._utcnow = utcnow
         self._token: _Token | None = None
@@ -225,16 +227,24 @@ class HaloPsaClient:
         return raw if isinstance(raw, dict) else None
 
     async def update_ticket(
-        self, ticket_id: int, *, custom_fields: dict[str, str] | None = None, status_id: int | None = None
+        self,
+        ticket_id: int,
+        *,
+        custom_fields: dict[str, str] | None = None,
+        status_id: int | None = None,
+        team: str | None = None,
+        agent_id: int | None = None,
+        priority_id: int | None = None,
     ) -> None:
-        """``POST /api/Tickets`` with a one-record array; custom fields by configured id, else by name."""
+        """``POST /api/Tickets`` with a one-record array (``Faults``: ``status_id``, ``team``, ``agent_id``,
+        ``priority_id``, ``customfields``); custom fields by the configured id and/or name."""
         record: dict[str, Any] = {"id": ticket_id}
         if custom_fields:
             record["customfields"] = [
                 self._custom_field(name, value) for name, value in custom_fields.items()
             ]
-        if status_id is not None:
-            record["status_id"] = status_id
+        assignment = {"status_id": status_id, "team": team, "agent_id": agent_id, "priority_id": priority_id}
+        record.update({key: value for key, value in assignment.items() if value is not None})
         if len(record) == 1:
             return
         what = f"POST /api/Tickets (update {ticket_id})"
@@ -242,9 +252,17 @@ class HaloPsaClient:
         self._expect_ok(what, resp)
 
     def _custom_field(self, name: str, value: str) -> dict[str, Any]:
+        """``{"id", "value"}``, ``{"name", "value"}`` or both, as configured; unconfigured: by our name."""
         key = CUSTOM_FIELD_IDS.get(name)
         field_id = int(getattr(self._config, key)) if key else 0
-        return {"id": field_id, "value": value} if field_id else {"name": name, "value": value}
+        field_name = str(getattr(self._config, f"{key}_name")) if key else ""
+        field: dict[str, Any] = {}
+        if field_id:
+            field["id"] = field_id
+        if field_name or not field_id:
+            field["name"] = field_name or name
+        field["value"] = value
+        return field
 
     async def add_note(self, ticket_id: int, note: str, *, private: bool = True) -> None:
         """``POST /api/Actions`` with a one-record array and the configured outcome (Halo refuses none)."""

@@ -24,6 +24,7 @@ import aiohttp
 from multidict import CIMultiDict
 
 from ticketpilot.adapters.base import AdapterError, NotFound
+from ticketpilot.adapters.outbound import client_session
 from ticketpilot.metrics import EXTERNAL_ERRORS, EXTERNAL_LATENCY
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -145,13 +146,16 @@ class HttpClient:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Sleep = asyncio.sleep
     rng: random.Random | None = None
+    ca_bundle: str = ""
+    """``[adapters] ca_bundle``: the CAs to trust instead of the defaults (see :mod:`.outbound`)."""
     _session: aiohttp.ClientSession | None = field(default=None, init=False, repr=False)
 
     def session(self) -> aiohttp.ClientSession:
+        """The adapter's session: through ``HTTPS_PROXY``/``NO_PROXY``, trusting ``ca_bundle`` when set."""
         if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
+            self._session = client_session(
                 timeout=aiohttp.ClientTimeout(total=self.timeout_s, connect=min(self.timeout_s, 10.0)),
-                raise_for_status=False,
+                ca_bundle=self.ca_bundle,
             )
         return self._session
 

@@ -22,17 +22,18 @@ from ticketpilot.config import Settings
 def build_live_adapters(settings: Settings) -> AdapterSet:
     """Construct every live adapter from ``settings`` (no I/O)."""
     timeout = settings.adapters.http_timeout_s
+    ca = settings.adapters.ca_bundle
     mfa: MfaPush = (
-        AzureMfaConnector(settings.mfa, settings.entra, http_timeout_s=timeout)
+        AzureMfaConnector(settings.mfa, settings.entra, http_timeout_s=timeout, ca_bundle=ca)
         if settings.mfa.enabled
         else DisabledMfaPush()
     )
     adapters = AdapterSet(
-        tickets=HaloPsaClient(settings.halopsa, http_timeout_s=timeout),
-        directory=GraphDirectory(settings.entra, http_timeout_s=timeout),
+        tickets=HaloPsaClient(settings.halopsa, http_timeout_s=timeout, ca_bundle=ca),
+        directory=GraphDirectory(settings.entra, http_timeout_s=timeout, ca_bundle=ca),
         mfa=mfa,
-        cards=TeamsWorkflowPoster(settings.teams, http_timeout_s=timeout),
-        sms=TwilioSmsSender(settings.twilio, http_timeout_s=timeout),
+        cards=TeamsWorkflowPoster(settings.teams, http_timeout_s=timeout, ca_bundle=ca),
+        sms=TwilioSmsSender(settings.twilio, http_timeout_s=timeout, ca_bundle=ca),
         mode="live",
     )
 

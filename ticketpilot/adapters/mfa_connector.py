@@ -131,11 +131,12 @@ class AzureMfaConnector:
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        ca_bundle: str = "",
     ) -> None:
         self._mfa = mfa
         self._connector = mfa.connector_url.rstrip("/")
         self._token_url = mfa.token_url or f"{entra.authority_url.rstrip('/')}/{entra.tenant_id}/oauth2/token"
-        self._http = HttpClient(ADAPTER, http_timeout_s, retry or RetryPolicy(), sleep)
+        self._http = HttpClient(ADAPTER, http_timeout_s, retry or RetryPolicy(), sleep, ca_bundle=ca_bundle)
         self._clock = clock
         self._token: tuple[str, float] | None = None
 

@@ -43,11 +43,12 @@ class TeamsWorkflowPoster:
         http_timeout_s: float = 15.0,
         retry: RetryPolicy | None = None,
         sleep: Sleep = asyncio.sleep,
+        ca_bundle: str = "",
     ) -> None:
         self._url = config.workflow_url.get_secret_value()
         if self._url:
             register_secret(self._url)
-        self._http = HttpClient(ADAPTER, http_timeout_s, retry or RetryPolicy(), sleep)
+        self._http = HttpClient(ADAPTER, http_timeout_s, retry or RetryPolicy(), sleep, ca_bundle=ca_bundle)
 
     def __repr__(self) -> str:
         return f"TeamsWorkflowPoster(configured={bool(self._url)})"

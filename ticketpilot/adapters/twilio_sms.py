@@ -19,6 +19,7 @@ import aiohttp
 import structlog
 
 from ticketpilot.adapters.base import AdapterError, SmsReceipt
+from ticketpilot.adapters.outbound import client_session
 from ticketpilot.config import TwilioConfig
 from ticketpilot.logging import mask_phone
 from ticketpilot.metrics import EXTERNAL_ERRORS, EXTERNAL_LATENCY
@@ -41,9 +42,10 @@ class TwilioSmsSender:
     """The live :class:`~ticketpilot.adapters.base.SmsSender`. The SDK client is made on first use, inside
     the event loop, because its aiohttp session must be."""
 
-    def __init__(self, config: TwilioConfig, *, http_timeout_s: float = 15.0) -> None:
+    def __init__(self, config: TwilioConfig, *, http_timeout_s: float = 15.0, ca_bundle: str = "") -> None:
         self._config = config
         self._timeout_s = http_timeout_s
+        self._ca_bundle = ca_bundle
         self._client: Any = None
         self._http: Any = None
 
@@ -57,7 +59,11 @@ class TwilioSmsSender:
             from twilio.http.async_http_client import AsyncTwilioHttpClient
             from twilio.rest import Client
 
-            self._http = AsyncTwilioHttpClient(timeout=self._timeout_s, logger=_sdk_log)
+            self._http = AsyncTwilioHttpClient(
+                pool_connections=False, timeout=self._timeout_s, logger=_sdk_log
+            )
+            # The SDK's own session ignores HTTPS_PROXY/NO_PROXY and has no CA option: it gets one of ours.
+            self._http.session = client_session(ca_bundle=self._ca_bundle)
             client = Client(
                 self._config.account_sid, self._config.auth_token.get_secret_value(), http_client=self._http
             )
