@@ -147,7 +147,8 @@ def links(view: TicketView) -> list[str]:
 
 
 _LINK_VERB = re.compile(
-    r"\b(?:click|go|open|visit|log ?in|sign ?in|use|via|here|link|enlace|lien|klik|clicca|pulsa|cliquez)\b",
+    r"\b(?:click|go|open|visit|log ?in|sign ?in|use|via|here|link|enlace|lien|klik\w*|klick\w*|clicca|pulsa|cliquez"
+    r"|hier|aqui|ici|qui|aqu[íi]|entra\w*|abr\w*|ouvr\w*|[öo]ffne\w*|open\w*|apri|acesse|wejd\w*)\b",
     re.I,
 )
 
@@ -160,6 +161,11 @@ _SENDER_LINE = re.compile(
 _WROTE_LINE = re.compile(
     r"^[ \t>]*(?:on|le|am|op|el|il|em|w dniu)\s[^\n]{5,120}?,\s*([^,\n]{2,80}?)\s*(?:<[^>\n]{3,80}>)?\s*"
     r"(?:wrote|a [ée]crit|schrieb|schreef|escribi[óo]|ha scritto|escreveu|napisa[łl]\w*)\s*:",
+    re.I | re.M,
+)
+_WROTE_FIRST_LINE = re.compile(
+    r"^[ \t>]*(?:am|le|op|el|il|em)\s[^\n]{3,80}?\s(?:schrieb|a [ée]crit|schreef|escribi[óo]|ha scritto|escreveu)"
+    r"\s+([^\n:]{2,120}?)\s*:",
     re.I | re.M,
 )
 _HELPDESK = re.compile(
@@ -196,8 +202,10 @@ def quoted_other_sender(view: TicketView) -> list[str]:
     if view.top and not view.quoted and re.search(r"(?im)^\s*(?:fwd?|fw|tr|wg|rv|i)\s*:", view.subject):
         text = view.body
     found = []
-    senders = [m.group(1) for m in _SENDER_LINE.finditer(text)] + [
-        m.group(1) for m in _WROTE_LINE.finditer(text)
+    senders = [
+        m.group(1)
+        for pattern in (_SENDER_LINE, _WROTE_LINE, _WROTE_FIRST_LINE)
+        for m in pattern.finditer(text)
     ]
     for sender in senders[:20]:
         sender = sender.strip()
