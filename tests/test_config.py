@@ -110,6 +110,18 @@ def test_live_mode_names_every_missing_credential_at_once(tmp_path: Path) -> Non
     assert all("live" in line for line in lines)
 
 
+def test_invalid_values_and_missing_credentials_are_named_together(tmp_path: Path) -> None:
+    toml = (
+        "[adapters]\nmode = 'live'\n[http]\nport = 'abc'\n[twilio]\naccount_sid = 'AC1'\nfrom_nmber = '+1'\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, toml))
+    keys = list(info.value.keys)
+    assert keys[:2] == ["http.port", "twilio.from_nmber"]
+    assert keys[2:] == [k for k in LIVE_CREDENTIALS if k != "twilio.account_sid"]
+    assert len(str(info.value).splitlines()) == len(keys)
+
+
 def test_every_invalid_value_is_named_at_once(tmp_path: Path) -> None:
     toml = "[http]\nport = 'abc'\nprot = 1\n[engine]\nlease_s = -1\n[adapters]\nmode = 'prod'\n"
     with pytest.raises(ConfigError) as info:

@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     SecretStr,
     ValidationError,
     field_validator,
@@ -438,6 +439,37 @@ class Settings(BaseSettings):
             raise ConfigError.of(problems)
         return self
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem_at_once(cls, data: Any, handler: ModelWrapValidatorHandler[Settings]) -> Settings:
+        """Invalid values and missing live-mode credentials in one report: when some values are invalid, the
+        credential check still runs on the rest of the configuration (without the invalid keys)."""
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            problems = _validation_problems(exc)
+            if isinstance(data, dict):
+                try:
+                    handler(_without(data, [err["loc"] for err in exc.errors()]))
+                except ConfigError as missing:
+                    named = {key for key, _ in problems}
+                    problems += [(key, problem) for key, problem in missing.problems if key not in named]
+                except ValidationError:
+                    pass
+            raise ConfigError.of(problems) from None
+
+
+def _without(data: dict[str, Any], locations: list[tuple[int | str, ...]]) -> dict[str, Any]:
+    """``data`` (sections of raw values) less the keys at ``locations`` (a whole section for a 1-long one)."""
+    pruned = dict(data)
+    for loc in locations:
+        section = str(loc[0]) if loc else ""
+        if len(loc) == 1 or not isinstance(pruned.get(section), dict):
+            pruned.pop(section, None)
+        else:
+            pruned[section] = {k: v for k, v in pruned[section].items() if k != loc[1]}
+    return pruned
+
 
 def live_mode_problems(settings: Settings) -> list[tuple[str, str]]:
     """Every credential ``adapters.mode = "live"`` needs and ``settings`` lacks, as (key, problem) pairs."""
@@ -475,6 +507,11 @@ def live_mode_problems(settings: Settings) -> list[tuple[str, str]]:
 
 
 def _config_error(exc: ValidationError) -> ConfigError:
+    """Every invalid key of ``exc`` in one error."""
+    return ConfigError.of(_validation_problems(exc))
+
+
+def _validation_problems(exc: ValidationError) -> list[tuple[str, str]]:
     """Every invalid key of ``exc``, one (key, problem) pair per key (several problems of a key joined)."""
     by_key: dict[str, list[str]] = {}
     for err in exc.errors():
@@ -487,7 +524,7 @@ def _config_error(exc: ValidationError) -> ConfigError:
         problems = by_key.setdefault(loc, [])
         if msg not in problems:
             problems.append(msg)
-    return ConfigError.of([(key, "; ".join(problems)) for key, problems in by_key.items()])
+    return [(key, "; ".join(problems)) for key, problems in by_key.items()]
 
 
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
