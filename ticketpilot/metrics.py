@@ -1,8 +1,29 @@
-"""Prometheus metrics, on the service's own registry (conventional names and units)."""
+"""Prometheus metrics, on the service's own registry (conventional names and units).
+
+Every label value comes from a bounded set: code constants, the step services, outcome and state enums,
+vendors' three-digit HTTP statuses, and playbook ids through :func:`playbook_label` (an ad hoc playbook of the per-service
+admin endpoints is named per Idempotency-Key; its label is its service's, not its own id). Nothing a
+client chooses (ids, keys, paths, addresses) ever becomes a label value.
+"""
 
 from __future__ import annotations
 
+import re
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+_ADHOC = re.compile(r"^(adhoc_[a-z_]+?)_[0-9a-f]{8,}$")
+
+
+def playbook_label(playbook_id: str | None) -> str:
+    """A playbook id as a metric label: ``adhoc_verification_mfa_<digest>`` → ``adhoc_verification_mfa``."""
+    if not playbook_id:
+        return "none"
+    adhoc = _ADHOC.match(playbook_id)
+    if adhoc:
+        return adhoc.group(1)
+    return "adhoc" if playbook_id.startswith("adhoc_") else playbook_id
+
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 

@@ -51,7 +51,7 @@ from ticketpilot.engine.store import (
     fetch_execution_row,
     state_from_row,
 )
-from ticketpilot.metrics import EXECUTIONS
+from ticketpilot.metrics import EXECUTIONS, playbook_label
 from ticketpilot.playbooks.model import Playbook, Step, TerminalOutcome, Triggers
 from ticketpilot.readiness import Backoff, Readiness
 from ticketpilot.steps import StepService
@@ -153,8 +153,9 @@ class Engine:
         self._lease_task = asyncio.create_task(self._lease_loop(), name="engine-leases")
         log.info("engine_started", owner=self.owner_id, recovered=recovered)
 
-    async def stop(self) -> None:
-        """Graceful: accept nothing new, let calls in flight finish and commit, release every lease."""
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Graceful: accept nothing new, let calls in flight finish and commit (within ``grace_s``, default
+        ``stop_grace_s``), release every lease so that another process resumes them at once."""
         if not self._running:
             return
         self._running = False
@@ -164,7 +165,7 @@ class Engine:
             self._lease_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._lease_task
-        await runtime.settle(self._stop_grace_s)
+        await runtime.settle(self._stop_grace_s if grace_s is None else grace_s)
         runtime.cancel_all()
         await runtime.wait_cancelled()
         await self._committer.close()
@@ -401,7 +402,7 @@ class Engine:
 
     def _finished(self, actor: Actor, finish: Finish) -> None:
         state = actor.state
-        EXECUTIONS.labels(state=finish.status.value, playbook=state.playbook_id).inc()
+        EXECUTIONS.labels(state=finish.status.value, playbook=playbook_label(state.playbook_id)).inc()
         log.info(
             "execution_finished",
             execution_id=str(state.execution_id),
