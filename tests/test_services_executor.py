@@ -26,15 +26,22 @@ async def test_temporary_access_pass_is_a_secret_only() -> None:
     assert isinstance(outcome, Succeeded)
     credential = outcome.secrets["credential"]
     assert len(credential) >= 8
+    [issued] = h.ledger.entries("tap_issued")
     assert dict(outcome.outputs) == {
         "credential_kind": "temporary_access_pass",
         "lifetime_minutes": 60,
         "one_time": True,
+        "revocation": {  # how to delete it if it is never delivered: its method id, not the secret
+            "kind": "temporary_access_pass",
+            "undoable": True,
+            "user_id": issued.data["user_id"],
+            "method_id": issued.data["method_id"],
+            "what": "the Temporary Access Pass of jane.doe@contoso.example",
+        },
     }
     assert credential not in json.dumps(dict(outcome.outputs)) + outcome.summary
     assert credential not in json.dumps(logs, default=str)
     assert credential not in h.ledger_json()
-    [issued] = h.ledger.entries("tap_issued")
     assert issued.data["lifetime_minutes"] == 60 and issued.data["one_time"] is True
     assert issued.data["idempotency_key"] == call.idempotency_key
     # Registered with the redactor: a careless log line elsewhere would be scrubbed.
@@ -53,8 +60,17 @@ async def test_password_method_resets_with_forced_change() -> None:
     call = make_call(uuid.uuid4(), h.clock, params={"method": "password"})
     outcome = await h.steps["executor.reset_password"].start(call)
     assert isinstance(outcome, Succeeded)
-    assert outcome.outputs == {"credential_kind": "password", "force_change": True}
     [reset] = h.ledger.entries("password_reset")
+    assert outcome.outputs == {
+        "credential_kind": "password",
+        "force_change": True,
+        "revocation": {
+            "kind": "password",
+            "undoable": False,
+            "user_id": reset.data["user_id"],
+            "what": "the new password of jane.doe@contoso.example",
+        },
+    }
     assert reset.data["force_change"] is True
     assert outcome.secrets["credential"] not in h.ledger_json()
 

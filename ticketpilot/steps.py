@@ -18,6 +18,14 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+REVOCATION_OUTPUT = "revocation"
+"""The ``outputs`` key where a step that produces a secret says how to undo it if it is never delivered (the
+execution escalates, fails or is cancelled before a step needing the secret succeeds). A mapping with
+``kind``, ``undoable`` (bool) and ``what`` (for the ticket's note, e.g. "the Temporary Access Pass of
+jane@contoso.com"), plus what the undo needs: ``{"kind": "temporary_access_pass", "undoable": true,
+"user_id": ..., "method_id": ..., "what": ...}``. Never a secret. A ``password`` can't be undone
+(``undoable: false``): the note says so."""
+
 
 @dataclass(frozen=True)
 class StepCall:

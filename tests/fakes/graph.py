@@ -136,6 +136,8 @@ class GraphFake(FakeServer):
         self.token_requests: list[dict[str, str]] = []
         self.issued_taps: list[str] = []
         """Every Temporary Access Pass value handed out, in order (a user's ``taps`` keeps only the last)."""
+        self.deleted_taps: list[tuple[str, str]] = []
+        """``(user id, method id)`` of every TAP deleted (``DELETE …/temporaryAccessPassMethods/{id}``)."""
         self.emitted: list[tuple[str, dict[str, Any]]] = []
         self.audits: list[dict[str, Any]] = []
         """``directoryAudit`` rows (add with :meth:`add_audit`)."""
@@ -328,6 +330,8 @@ class GraphFake(FakeServer):
             return self._page(request, "phoneAuthenticationMethod", rows)
         if rest == "/authentication/temporaryAccessPassMethods" and method == "POST":
             return self._create_tap(user, body or {})
+        if m := re.fullmatch(r"/authentication/temporaryAccessPassMethods/([^/]+)", rest):
+            return self._delete_tap(user, m.group(1)) if method == "DELETE" else _error(405, "BadRequest", "")
         if rest == "/transitiveMemberOf/microsoft.graph.group" and method == "GET":
             rows = [{"id": g.id} for g in self._groups_of(user)]
             return self._page(request, "group", rows)
@@ -491,6 +495,18 @@ class GraphFake(FakeServer):
         user.taps = [tap]  # a new TAP replaces a valid one
         self.issued_taps.append(str(tap["temporaryAccessPass"]))
         return self._json("temporaryAccessPassAuthenticationMethod", tap, status=201)
+
+    def _delete_tap(self, user: FakeUser, method_id: str) -> web.Response:
+        """204 when the user's TAP has that method id; 404 when it is gone (used, expired or replaced)."""
+        if "UserAuthenticationMethod.ReadWrite.All" in self.denied_permissions:
+            return _error(
+                403, "accessDenied", "Request Authorization failed: insufficient privileges to delete."
+            )
+        if not any(tap["id"] == method_id for tap in user.taps):
+            return _error(404, "itemNotFound", f"Authentication method '{method_id}' not found.")
+        user.taps = [tap for tap in user.taps if tap["id"] != method_id]
+        self.deleted_taps.append((user.id, method_id))
+        return web.Response(status=204)
 
     def _json(self, kind: str, obj: dict[str, Any], status: int = 200) -> web.Response:
         self.emitted.append((kind, obj))

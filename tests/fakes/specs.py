@@ -219,17 +219,48 @@ class CsdlType:
     """Structural and navigation property name → type (``Collection(graph.x)`` kept as written)."""
 
 
+@dataclass
+class CsdlAction:
+    """A bound action (``POST /users/{id}/sendMail``): the type it is bound to and its parameters."""
+
+    name: str
+    bound_to: str
+    parameters: dict[str, str] = field(default_factory=dict)
+    """Parameter name → type, the binding parameter left out."""
+
+
+_RESTRICTIONS = {
+    "POST": ("InsertRestrictions", "Insertable"),
+    "PATCH": ("UpdateRestrictions", "Updatable"),
+    "DELETE": ("DeleteRestrictions", "Deletable"),
+}
+"""The OData capability that allows a write on a navigation property, by HTTP method."""
+
+
 class GraphCsdl:
     """Entity and complex types of the ``microsoft.graph`` namespace, with inherited properties, plus the
-    entity sets and singletons a URL starts from. :meth:`request_problems` checks one Graph request."""
+    entity sets and singletons a URL starts from, the bound actions, and the capability annotations that
+    forbid a write (``Deletable=false`` …). :meth:`request_problems` checks one Graph request."""
 
     def __init__(self, path: Path) -> None:
         self.types: dict[str, CsdlType] = {}
         self.roots: dict[str, tuple[str, bool]] = {}
+        self.actions: dict[str, list[CsdlAction]] = {}
+        self.forbidden: set[tuple[str, str]] = set()
+        """(``type/navigationProperty``, HTTP method) pairs a capability annotation rules out."""
         root = ET.parse(path).getroot()
         for schema in root.iter(f"{_EDM}Schema"):
+            for block in schema.findall(f"{_EDM}Annotations"):
+                self._read_restrictions(block)
             if schema.get("Namespace") != "microsoft.graph":
                 continue
+            for node in schema.findall(f"{_EDM}Action"):
+                params = node.findall(f"{_EDM}Parameter")
+                if node.get("IsBound") != "true" or not params:
+                    continue
+                action = CsdlAction(node.get("Name", ""), _local_type(params[0].get("Type", "")))
+                action.parameters = {p.get("Name", ""): p.get("Type", "") for p in params[1:]}
+                self.actions.setdefault(action.name, []).append(action)
             for kind in ("EntityType", "ComplexType"):
                 for node in schema.findall(f"{_EDM}{kind}"):
                     base = node.get("BaseType")
@@ -243,6 +274,30 @@ class GraphCsdl:
                     self.roots[node.get("Name", "")] = (_local_type(node.get("EntityType", "")), True)
                 for node in container.findall(f"{_EDM}Singleton"):
                     self.roots[node.get("Name", "")] = (_local_type(node.get("Type", "")), False)
+
+    def _read_restrictions(self, block: ET.Element) -> None:
+        target = block.get("Target", "")
+        if not target.startswith("microsoft.graph.") or "/" not in target:
+            return
+        for method, (term, flag) in _RESTRICTIONS.items():
+            for note in block.findall(f"{_EDM}Annotation"):
+                if note.get("Term") != f"Org.OData.Capabilities.V1.{term}":
+                    continue
+                for value in note.iter(f"{_EDM}PropertyValue"):
+                    if value.get("Property") == flag and value.get("Bool") == "false":
+                        self.forbidden.add((_local_type(target), method))
+
+    def _bases(self, type_name: str) -> list[str]:
+        chain, current = [], type_name
+        while current is not None and current in self.types:
+            chain.append(current)
+            current = self.types[current].base
+        return chain
+
+    def action(self, type_name: str, name: str) -> CsdlAction | None:
+        """The action ``name`` bound to ``type_name`` or one of its base types."""
+        bases = self._bases(type_name)
+        return next((a for a in self.actions.get(name, []) if a.bound_to in bases), None)
 
     def properties(self, type_name: str) -> dict[str, str]:
         """All properties of ``type_name`` including those of its base types."""
@@ -266,12 +321,18 @@ class GraphCsdl:
     def walk(self, path: str) -> tuple[str, bool]:
         """The type a Graph URL path addresses (``/users/{id}/authentication/phoneMethods`` →
         ``phoneAuthenticationMethod``, collection). Raises ``KeyError`` naming an unknown segment."""
+        type_name, collection, _ = self._walk(path)
+        return type_name, collection
+
+    def _walk(self, path: str) -> tuple[str, bool, str]:
+        """:meth:`walk`, plus the last navigation property followed (``authentication/phoneMethods``)."""
         segments = [s for s in path.split("/") if s]
         if segments and segments[0] in ("v1.0", "beta"):
             segments = segments[1:]
         if not segments or segments[0] not in self.roots:
             raise KeyError(f"no entity set or singleton {segments[:1]}")
         type_name, collection = self.roots[segments[0]]
+        navigation = ""
         for segment in segments[1:]:
             if segment.startswith("microsoft.graph."):
                 type_name = _local_type(segment)
@@ -284,16 +345,31 @@ class GraphCsdl:
                 continue
             if segment not in props:
                 raise KeyError(f"{type_name} has no property {segment!r}")
+            owner = next(t for t in self._bases(type_name) if segment in self.types[t].properties)
+            navigation = f"{owner}/{segment}"
             collection = props[segment].startswith("Collection(")
             type_name = _local_type(props[segment])
-        return type_name, collection
+        return type_name, collection, navigation
 
     def request_problems(self, method: str, path: str, query: Mapping[str, str], body: Any) -> list[str]:
-        """Names in the URL, ``$select``/``$filter``/``$expand`` and the JSON body unknown to Graph."""
+        """Names in the URL, ``$select``/``$filter``/``$expand`` and the JSON body unknown to Graph; a bound
+        action's parameters; a write the CSDL's capability annotations forbid."""
+        head, _, last = path.rstrip("/").rpartition("/")
         try:
-            type_name, _ = self.walk(path)
+            bound_type, _ = self.walk(head)
+        except KeyError:
+            bound_type = ""
+        action = self.action(bound_type, last) if bound_type else None
+        if action is not None:
+            return self.action_problems(action, method, body, f"{method} {path}")
+        try:
+            type_name, collection, navigation = self._walk(path)
         except KeyError as exc:
             return [f"{method} {path}: {exc}"]
+        if navigation and (navigation, method) in self.forbidden:
+            return [f"{method} {path}: the CSDL forbids {method} on {navigation}"]
+        if method == "DELETE" and collection:
+            return [f"{method} {path}: DELETE addresses one entity, not the collection {navigation}"]
         names: set[str] = set()
         if "$select" in query:
             names |= {n.strip() for n in query["$select"].split(",")}
@@ -310,11 +386,34 @@ class GraphCsdl:
         return problems
 
     def body_problems(self, type_name: str, body: dict[str, Any], where: str) -> list[str]:
-        """Keys of ``body`` (and of nested complex values) unknown to ``type_name``."""
+        """Keys of ``body`` (and of nested complex values, also inside collections) unknown to ``type_name``."""
         problems = [f"{where}: {type_name} has no {n!r}" for n in sorted(self.unknown(type_name, body))]
         for key, value in body.items():
-            if isinstance(value, dict) and key in self.properties(type_name):
-                problems += self.body_problems(self.type_of(type_name, key), value, where)
+            if key not in self.properties(type_name):
+                continue
+            items = value if isinstance(value, list) else [value]
+            for item in items:
+                if isinstance(item, dict) and self.type_of(type_name, key) in self.types:
+                    problems += self.body_problems(self.type_of(type_name, key), item, where)
+        return problems
+
+    def action_problems(self, action: CsdlAction, method: str, body: Any, where: str) -> list[str]:
+        """A bound action is a POST whose body holds its parameters (each checked against its type).
+
+        Parameter names are matched case-insensitively: the CSDL writes sendMail's as ``Message`` and
+        ``SaveToSentItems`` while Graph's documentation and service use ``message`` / ``saveToSentItems``."""
+        if method != "POST":
+            return [f"{where}: {action.name} is an action: POST only"]
+        if not isinstance(body, dict):
+            return [f"{where}: {action.name} needs a JSON object body"]
+        by_name = {name.lower(): kind for name, kind in action.parameters.items()}
+        problems = [
+            f"{where}: {action.name} has no parameter {k!r}" for k in body if k.lower() not in by_name
+        ]
+        for key, value in body.items():
+            local = _local_type(by_name.get(key.lower(), ""))
+            if isinstance(value, dict) and local in self.types:
+                problems += self.body_problems(local, value, where)
         return problems
 
 

@@ -71,8 +71,17 @@ class TicketSystem(Protocol):
         ...
 
     async def update_ticket(
-        self, ticket_id: int, *, custom_fields: dict[str, str] | None = None, status_id: int | None = None
-    ) -> None: ...
+        self,
+        ticket_id: int,
+        *,
+        custom_fields: dict[str, str] | None = None,
+        status_id: int | None = None,
+        team: str | None = None,
+        agent_id: int | None = None,
+        priority_id: int | None = None,
+    ) -> None:
+        """Set what is given (None: leave it): custom fields by our names, status, team, agent, priority."""
+        ...
 
     async def add_note(self, ticket_id: int, note: str, *, private: bool = True) -> None: ...
 
@@ -159,6 +168,22 @@ class IdentitySignalUnavailable(AdapterError):
         self.reason = reason
 
 
+class TemporaryAccessPass(str):
+    """A Temporary Access Pass as Entra issued it: the value itself (a ``str``, a secret: never log or store
+    it) and ``method_id``, the id of its ``temporaryAccessPassAuthenticationMethod`` (not a secret), which
+    is what deletes it. Its ``repr`` shows the method id only."""
+
+    method_id: str
+
+    def __new__(cls, value: str, *, method_id: str) -> TemporaryAccessPass:
+        tap = super().__new__(cls, value)
+        tap.method_id = method_id
+        return tap
+
+    def __repr__(self) -> str:
+        return f"TemporaryAccessPass(method_id={self.method_id!r})"
+
+
 class Directory(Protocol):
     async def resolve_user(self, *, azure_oid: str = "", email: str = "") -> DirectoryUser:
         """Exactly one user by object id, else by mail/UPN; :class:`NotFound` or :class:`AmbiguousUser`."""
@@ -190,8 +215,13 @@ class Directory(Protocol):
 
     async def create_temporary_access_pass(
         self, user_id: str, *, lifetime_minutes: int, one_time: bool, idempotency_key: str
-    ) -> str:
-        """Returns the TAP (a secret: never log or store it)."""
+    ) -> TemporaryAccessPass:
+        """Returns the TAP (a secret: never log or store it) with the id of its method (not a secret)."""
+        ...
+
+    async def delete_temporary_access_pass(self, user_id: str, method_id: str) -> bool:
+        """Delete the user's TAP method ``method_id``: True when deleted, False when it was already gone
+        (used, expired or replaced by a newer TAP). Raises :class:`AdapterError` otherwise."""
         ...
 
     async def reset_password(self, user_id: str, *, force_change: bool, idempotency_key: str) -> str:

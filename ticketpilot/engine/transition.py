@@ -21,9 +21,12 @@ from ticketpilot.engine.model import (
     StepRecord,
 )
 from ticketpilot.playbooks.model import Step
-from ticketpilot.steps import Signal, StepEvent, Wake
+from ticketpilot.steps import REVOCATION_OUTPUT, Signal, StepEvent, Wake
 
 Transition = tuple[ExecutionState, list[Command]]
+
+REVOKE_KIND = "credential.revoke"
+"""The outbox row that undoes a credential issued but never delivered (``revocation`` outputs of its step)."""
 
 
 def cancel(
@@ -63,6 +66,9 @@ def finish(
         note=False,
     )
     eid, ticket = tx.eid, state.ticket_id
+    undo_lines: list[str] = []
+    if status is not Status.RESOLVED:
+        state, undo_lines = _revoke_undelivered(state, tx, seq)
     if status is Status.RESOLVED:
         note = (
             f"Resolved automatically by TicketPilot (playbook {state.playbook_id} v{state.playbook_version})."
@@ -73,12 +79,17 @@ def finish(
             )
         )
     elif status is Status.CANCELLED:
-        note = f"TicketPilot automation cancelled: {reason}"
+        note = "\n\n".join([f"TicketPilot automation cancelled: {reason}", *undo_lines])
         tx.outbox.append(
             OutboxRecord("halopsa.note", ticket, {"note": note, "execution_id": eid}, f"{eid}:{seq}:note")
         )
     else:
-        payload = {"reason": reason or "", "state": status.value, "execution_id": eid}
+        payload: dict[str, Any] = {"reason": reason or "", "state": status.value, "execution_id": eid}
+        if undo_lines:
+            handed = (
+                f"TicketPilot handed this ticket to an engineer: {reason or 'automation could not finish'}"
+            )
+            payload["note"] = "\n\n".join([handed, *undo_lines])
         tx.outbox.append(OutboxRecord("halopsa.escalate", ticket, payload, f"{eid}:{seq}:escalate"))
     ctx = with_attempt(state.context, final_step, attempt) if step_id else state.context
     final = state.evolve(
@@ -96,6 +107,44 @@ def finish(
     )
     checkpoint = tx.checkpoint(final)
     return checkpoint.state, [checkpoint, Finish(status, reason)]
+
+
+def _revoke_undelivered(
+    state: ExecutionState, tx: TransitionRows, seq: int
+) -> tuple[ExecutionState, list[str]]:
+    """For each secret produced but never delivered (no step needing it succeeded since it was made): an
+    outbox row that undoes it, when it can be undone, and a line for the ticket's note either way. Queued
+    once per credential (an operator retry that ends again does not queue the same deletion twice)."""
+    engine = dict(state.context.get(ENGINE_KEY, {}))
+    producers: Mapping[str, str] = engine.get("secret_producers", {})
+    delivered: Mapping[str, str] = engine.get("delivered_secrets", {})
+    queued: dict[str, Any] = dict(engine.get("revocations_queued", {}))
+    outputs: Mapping[str, Any] = state.context.get(OUTPUTS_KEY, {})
+    lines: list[str] = []
+    for name, producer in sorted(producers.items()):
+        revocation = (outputs.get(producer) or {}).get(REVOCATION_OUTPUT)
+        if name in delivered or not isinstance(revocation, Mapping) or queued.get(name) == revocation:
+            continue
+        what = str(revocation.get("what") or f"the {name} issued by step {producer}")
+        if revocation.get("undoable"):
+            payload = {**revocation, "secret": name, "execution_id": tx.eid}
+            tx.outbox.append(
+                OutboxRecord(REVOKE_KIND, state.ticket_id, payload, f"{tx.eid}:{seq}:revoke:{name}")
+            )
+            lines.append(
+                f"{what[:1].upper()}{what[1:]} was issued but never delivered: TicketPilot is deleting it in "
+                "Entra ID (retried until done; a note follows when it is)."
+            )
+        else:
+            lines.append(
+                f"{what[:1].upper()}{what[1:]} was set in Entra ID but never delivered, and a password reset "
+                "can't be undone: reset it again and give it to the requester once they are verified."
+            )
+        queued[name] = dict(revocation)
+    if not lines:
+        return state, []
+    engine["revocations_queued"] = queued
+    return state.evolve(context={**state.context, ENGINE_KEY: engine}), lines
 
 
 class TransitionRows:
@@ -196,6 +245,18 @@ def with_outputs(context: Mapping[str, Any], step_id: str, outputs: Mapping[str,
 
 
 def with_producers(context: Mapping[str, Any], step_id: str, names: tuple[str, ...]) -> dict[str, Any]:
+    """``step_id`` made these secrets (anew: an earlier delivery of the same names no longer counts)."""
     engine = dict(context.get(ENGINE_KEY, {}))
     engine["secret_producers"] = {**engine.get("secret_producers", {}), **dict.fromkeys(names, step_id)}
+    delivered = {k: v for k, v in engine.get("delivered_secrets", {}).items() if k not in names}
+    engine["delivered_secrets"] = delivered
+    return {**context, ENGINE_KEY: engine}
+
+
+def with_delivered(context: Mapping[str, Any], step_id: str, names: tuple[str, ...]) -> Mapping[str, Any]:
+    """``step_id``, which needs these secrets, succeeded: they were delivered (nothing to undo any more)."""
+    if not names:
+        return context
+    engine = dict(context.get(ENGINE_KEY, {}))
+    engine["delivered_secrets"] = {**engine.get("delivered_secrets", {}), **dict.fromkeys(names, step_id)}
     return {**context, ENGINE_KEY: engine}

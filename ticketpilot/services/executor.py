@@ -1,7 +1,8 @@
 """``executor.reset_password``: a Temporary Access Pass (default) or a password reset in Entra ID.
 
 The credential is returned in ``Succeeded.secrets`` only (memory; never outputs, logs or the database)
-and registered with the log redactor at once. Safe to re-run: a new TAP replaces the old one in Entra.
+and registered with the log redactor at once. Its outputs say how to undo it (``revocation``): a TAP by its
+method id, which the engine deletes if the execution ends without delivering it; a password can't be undone. Safe to re-run: a new TAP replaces the old one in Entra.
 The requester's privilege is checked again here — a role granted after the gate decided must not get
 an automated reset — and a failed check counts as privileged.
 
@@ -29,7 +30,7 @@ from ticketpilot.services.common import (
     failed_from_adapter,
     resolve_requester,
 )
-from ticketpilot.steps import Failed, StepCall, StepEvent, StepOutcome, Succeeded
+from ticketpilot.steps import REVOCATION_OUTPUT, Failed, StepCall, StepEvent, StepOutcome, Succeeded
 
 log = structlog.get_logger(__name__)
 
@@ -101,14 +102,16 @@ class ResetPassword:
             return Failed(f"requester holds a privileged role ({', '.join(privilege.roles) or 'unknown'})")
         if not requester.account_enabled:
             return Failed("requester's account is disabled")
+        method_id = ""
         try:
             if params.method == "temporary_access_pass":
-                credential = await self._directory.create_temporary_access_pass(
+                tap = await self._directory.create_temporary_access_pass(
                     requester.id,
                     lifetime_minutes=params.lifetime_minutes,
                     one_time=params.one_time,
                     idempotency_key=call.idempotency_key,
                 )
+                credential, method_id = str(tap), tap.method_id
             else:
                 credential = await self._directory.reset_password(
                     requester.id, force_change=True, idempotency_key=call.idempotency_key
@@ -118,10 +121,24 @@ class ResetPassword:
         register_secret(credential)
         log.info("credential_issued", execution_id=str(call.execution_id), credential_kind=params.method)
         outputs: dict[str, Any] = {"credential_kind": params.method}
+        upn = requester.user_principal_name
         if params.method == "temporary_access_pass":
             outputs.update(lifetime_minutes=params.lifetime_minutes, one_time=params.one_time)
+            outputs[REVOCATION_OUTPUT] = {
+                "kind": "temporary_access_pass",
+                "undoable": True,
+                "user_id": requester.id,
+                "method_id": method_id,
+                "what": f"the Temporary Access Pass of {upn}",
+            }
         else:
             outputs.update(force_change=True)
+            outputs[REVOCATION_OUTPUT] = {
+                "kind": "password",
+                "undoable": False,
+                "user_id": requester.id,
+                "what": f"the new password of {upn}",
+            }
         what = "Temporary Access Pass" if params.method == "temporary_access_pass" else "new password"
         return Succeeded(outputs=outputs, secrets={"credential": credential}, summary=f"{what} issued")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import string
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from ticketpilot.adapters.base import (
@@ -12,6 +13,7 @@ from ticketpilot.adapters.base import (
     NotFound,
     PrivilegeCheck,
     SecurityInfoChange,
+    TemporaryAccessPass,
     UserRisk,
 )
 from ticketpilot.adapters.sandbox.credentials import IssuedCredentials
@@ -99,19 +101,29 @@ class SandboxDirectory:
 
     async def create_temporary_access_pass(
         self, user_id: str, *, lifetime_minutes: int, one_time: bool, idempotency_key: str
-    ) -> str:
+    ) -> TemporaryAccessPass:
         user = await self.get_user(user_id)
         tap = "".join(secrets.choice(_TAP_ALPHABET) for _ in range(16))
+        method_id = str(uuid.uuid4())
         await self._issued.aadd(tap)
         await self._ledger.add(
             "tap_issued",
             user_id=user.id,
             user_principal_name=user.user_principal_name,
+            method_id=method_id,
             lifetime_minutes=lifetime_minutes,
             one_time=one_time,
             idempotency_key=idempotency_key,
         )
-        return tap
+        return TemporaryAccessPass(tap, method_id=method_id)
+
+    async def delete_temporary_access_pass(self, user_id: str, method_id: str) -> bool:
+        """Records the deletion (``tap_deleted``) in the ledger; the sandbox keeps no TAPs to look up."""
+        user = await self.get_user(user_id)
+        await self._ledger.add(
+            "tap_deleted", user_id=user.id, user_principal_name=user.user_principal_name, method_id=method_id
+        )
+        return True
 
     async def reset_password(self, user_id: str, *, force_change: bool, idempotency_key: str) -> str:
         user = await self.get_user(user_id)
