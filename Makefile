@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: run test lint typecheck pytest migrate validate bench clean
+.PHONY: run test lint typecheck pytest migrate validate model bench clean
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "TicketPilot needs Python >= 3.11")'
@@ -27,8 +27,8 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-test lint typecheck pytest
 
 lint: $(VENV)/.installed-test
-	$(VENV)/bin/ruff check ticketpilot tests bench main.py
-	$(VENV)/bin/ruff format --check ticketpilot tests bench main.py
+	$(VENV)/bin/ruff check ticketpilot tests bench training main.py
+	$(VENV)/bin/ruff format --check ticketpilot tests bench training main.py
 
 typecheck: $(VENV)/.installed-test
 	$(VENV)/bin/mypy
@@ -38,6 +38,10 @@ pytest: $(VENV)/.installed-test
 
 migrate: $(VENV)/.installed-run
 	$(PY) main.py migrate
+
+## make model: rebuild the shipped offline model from training/examples.jsonl (deterministic; commit the result)
+model: $(VENV)/.installed-run
+	$(PY) -m training.build_model
 
 validate: $(VENV)/.installed-run
 	$(PY) main.py playbooks validate

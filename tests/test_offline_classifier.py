@@ -17,16 +17,11 @@ from ticketpilot.config import DEFAULT_TAXONOMY
 from ticketpilot.gate.classification import ClassificationError, RiskFlag, TicketText
 from ticketpilot.gate.evaluation import automation_decision, evaluate, read_jsonl
 from ticketpilot.gate.offline import OfflineClassifier
-from ticketpilot.gate.offline.model import (
-    ACCOUNT_ACTIONS,
-    EXAMPLES_PATH,
-    FittedModel,
-    TrainingExample,
-    decide,
-    fitted,
-    load_examples,
-)
+from ticketpilot.gate.offline.linear import MODEL_PATH, LinearModel, char_wb_ngrams, word_ngrams
+from ticketpilot.gate.offline.model import ACCOUNT_ACTIONS, decide
 from ticketpilot.gate.offline.text import view
+from training.build_model import build
+from training.fit import FittedModel, TrainingExample, load_examples
 
 STRUCTURAL_FLAGS = frozenset(
     {
@@ -121,7 +116,7 @@ def test_held_back_split(examples: list[TrainingExample]) -> None:
     correct = automated_ok = automated_all = expected_all = 0
     for e in test:
         prepared = view(e.subject, e.body)
-        c = decide(prepared, model.predict(prepared))
+        c = decide(prepared, model.predict_text(prepared.model_text))
         correct += c.sub_category == e.sub_category
         if automation_decision(c):
             automated_all += 1
@@ -132,16 +127,17 @@ def test_held_back_split(examples: list[TrainingExample]) -> None:
     assert automated_ok / expected_all >= 0.90  # measured 0.986
 
 
-def test_fast_path_matches_scikit_learn(
-    classifier: OfflineClassifier, examples: list[TrainingExample]
-) -> None:
-    model, _ = fitted()
-    for e in examples[::40]:
-        prepared = view(e.subject, e.body)
-        probs = model.sub.predict_proba(model.features(prepared.model_text))[0]
-        ours = model.predict(prepared)
+def test_fast_path_matches_scikit_learn(examples: list[TrainingExample]) -> None:
+    model = FittedModel(examples[::2])
+    for e in examples[1::40]:
+        text = view(e.subject, e.body).model_text
+        probs = model.sub.predict_proba(model.features(text))[0]
+        ours = model.predict_text(text)
         assert ours.sub_category == model.labels[int(np.argmax(probs))]
         assert ours.probability == pytest.approx(float(probs.max()), abs=1e-9)
+        lowered = text.lower()
+        assert word_ngrams(lowered) == model.sklearn_analyzers[0](lowered)
+        assert char_wb_ngrams(lowered[:800]) == model.sklearn_analyzers[1](lowered[:800])
 
 
 def test_training_is_deterministic(examples: list[TrainingExample]) -> None:
@@ -149,7 +145,7 @@ def test_training_is_deterministic(examples: list[TrainingExample]) -> None:
     a, b = FittedModel(subset), FittedModel(subset)
     for e in examples[1::25]:
         prepared = view(e.subject, e.body)
-        assert a.predict(prepared) == b.predict(prepared)
+        assert a.predict_text(prepared.model_text) == b.predict_text(prepared.model_text)
 
 
 # --- targeted safety tests: tickets written for this test ----------------------------------------------
@@ -616,20 +612,43 @@ def test_empty_ticket_is_an_error(classifier: OfflineClassifier) -> None:
     assert info.value.reason == "empty_ticket"
 
 
-def test_model_cache_is_keyed_by_file_hash(tmp_path: Path) -> None:
-    model_a, digest_a = fitted()
-    assert fitted()[0] is model_a
-    copy = tmp_path / "examples.jsonl"
-    lines = EXAMPLES_PATH.read_text(encoding="utf-8").splitlines()
-    copy.write_text("\n".join(lines[: len(lines) // 2 * 2 : 2]) + "\n", encoding="utf-8")
-    other = OfflineClassifier(copy)
-    assert other.version != OfflineClassifier().version
-    assert fitted(copy)[1] != digest_a
+def test_the_shipped_model_is_rebuilt_exactly_from_the_training_set(tmp_path: Path) -> None:
+    """`make model` is reproducible: a fresh build from training/examples.jsonl gives the same file, so the
+    version recorded with every decision names exactly what was trained on what."""
+    digest = build(out=tmp_path / "model.npz")
+    assert (tmp_path / "model.npz").read_bytes() == MODEL_PATH.read_bytes(), "run `make model` and commit"
+    assert OfflineClassifier(tmp_path / "model.npz").version == OfflineClassifier().version.split(".")[0] + (
+        "." + digest[:10]
+    )
 
 
-def test_missing_examples_file_is_a_classification_error(tmp_path: Path) -> None:
+def test_the_version_follows_the_model_file(tmp_path: Path) -> None:
+    copy = tmp_path / "model.npz"
+    model = LinearModel.load(MODEL_PATH)
+    model.labels = list(reversed(model.labels))
+    model.save(copy)
+    assert OfflineClassifier(copy).version != OfflineClassifier().version
+
+
+def test_a_missing_model_file_is_a_classification_error(tmp_path: Path) -> None:
     with pytest.raises(ClassificationError, match="model_unavailable"):
-        OfflineClassifier(tmp_path / "absent.jsonl")
+        OfflineClassifier(tmp_path / "absent.npz")
+
+
+def test_the_runtime_never_imports_scikit_learn(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from ticketpilot.gate.offline import OfflineClassifier; "
+        "from ticketpilot.gate.classification import TicketText; c = OfflineClassifier(); "
+        "c.classify_sync(TicketText(subject='x', body='forgot my password')); "
+        "print('sklearn' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert out.stdout.strip() == "False"
 
 
 def test_latency_regression_guard(classifier: OfflineClassifier) -> None:

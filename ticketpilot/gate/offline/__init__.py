@@ -1,4 +1,5 @@
-"""The offline ticket classifier: a small scikit-learn model plus conservative, multilingual risk rules."""
+"""The offline ticket classifier: a shipped linear model checked by conservative, multilingual rules and
+structural detectors (built by `make model` from `training/`)."""
 
 from .model import OfflineClassifier
 

@@ -1,6 +1,6 @@
 """Generate ``examples.jsonl``, the offline classifier's training set, from the phrasebook.
 
-Run ``python -m ticketpilot.gate.offline.make_examples`` and commit the output. Deterministic (fixed seed).
+Run ``python -m training.make_examples`` and commit the output. Deterministic (fixed seed).
 Every example is written from invented templates: greetings, signatures, typos, HTML fragments, reply
 threads and forwarded messages are mixed in so the model sees realistic noise.
 """
@@ -16,7 +16,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from .context_patterns import WORK_SYSTEM
+from ticketpilot.gate.offline.context_patterns import WORK_SYSTEM
+
 from .phrasebook import account as A
 from .phrasebook import broad, people, standalone
 from .phrasebook import common as C

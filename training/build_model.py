@@ -1,0 +1,35 @@
+"""Build the shipped offline model from ``training/examples.jsonl``: ``python -m training.build_model``.
+
+``make model`` runs this. The output, ``ticketpilot/gate/offline/offline-model.npz``, is committed; its
+SHA-256 is the classifier version recorded with every decision.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+from ticketpilot.gate.offline.linear import MODEL_PATH, file_digest
+
+from .fit import EXAMPLES_PATH, FittedModel, load_examples
+
+
+def build(examples: Path = EXAMPLES_PATH, out: Path = MODEL_PATH) -> str:
+    """Fit on ``examples`` and write ``out``; returns the new file's SHA-256."""
+    FittedModel(load_examples(examples)).save(out)
+    return file_digest(out)
+
+
+def main() -> int:
+    start = time.perf_counter()
+    digest = build()
+    print(
+        f"wrote {MODEL_PATH} ({MODEL_PATH.stat().st_size // 1024} KiB, sha256 {digest[:10]}) "
+        f"in {time.perf_counter() - start:.1f} s"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
