@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,14 +56,24 @@ def test_classify_without_database_applies_the_configured_policy(tmp_path: Path)
     assert {"kill_switch_global", "privileged_account"} <= blockers, blockers
 
 
-def test_embedded_server_logs_only_our_own_lines(tmp_path: Path) -> None:
+@pytest.fixture
+def world_readable_dir() -> Iterator[Path]:
+    """As root, the embedded server runs as its own OS user: its data folder's parents must be reachable
+    (pytest's tmp_path is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="tp-cli-"))
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_embedded_server_logs_only_our_own_lines(world_readable_dir: Path) -> None:
     """A command that needs the database starts the embedded server without its INFO chatter."""
     proc = subprocess.run(
         [sys.executable, str(ROOT / "main.py"), "migrate"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=_env_without_database(),
+        cwd=world_readable_dir, capture_output=True, text=True, timeout=120, env=_env_without_database(),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "var" / "pg").is_dir()
+    assert (world_readable_dir / "var" / "pg").is_dir()
     assert "embedded_postgres_started" in proc.stderr and "embedded_postgres_stopped" in proc.stderr
     for noise in ("pgserver", "pg_ctl", "Running commandline", "XDG_RUNTIME_DIR"):
         assert noise not in proc.stderr, proc.stderr
