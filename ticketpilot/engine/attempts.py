@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ticketpilot.engine.model import (
+    ENGINE_KEY,
     AbortStep,
     Checkpoint,
     Command,
@@ -19,6 +20,16 @@ from ticketpilot.engine.model import (
 from ticketpilot.engine.retry import backoff_delay
 from ticketpilot.engine.transition import Transition, TransitionRows, cancel, fail, finish, with_attempt
 from ticketpilot.playbooks.model import Playbook, Step, TerminalOutcome
+
+RESUME_TRIES = "resume_tries"
+"""``context["_engine"][RESUME_TRIES][step_id]``: the try of its retry budget a step goes on with when it is
+entered again after its secret's producer re-ran (set when the secret was found lost in a restart)."""
+
+
+def credential_budget(producer: Step) -> int:
+    """How many credentials one execution may have ``producer`` issue: its ``retry.max_attempts``, and at
+    least 2 (the first one and one replacement for a credential lost in a restart, DESIGN §2)."""
+    return max(2, producer.retry.max_attempts if producer.retry is not None else 1)
 
 
 def after_failure(
@@ -101,7 +112,18 @@ def goto(
         step = definition.step(target)
     except KeyError:
         return fail(state, now, tx, f"step {state.current_step!r} leads to unknown step {target!r}")
-    return begin_attempt(definition, state, step, state.attempts_of(step.id) + 1, 1, now, env, tx)
+    state, tries = _resumed_tries(state, step.id)
+    return begin_attempt(definition, state, step, state.attempts_of(step.id) + 1, tries, now, env, tx)
+
+
+def _resumed_tries(state: ExecutionState, step_id: str) -> tuple[ExecutionState, int]:
+    """The try a step starts on when entered: 1, or where it stopped for want of a lost secret (consumed)."""
+    engine = state.context.get(ENGINE_KEY, {})
+    resume: dict[str, int] = dict(engine.get(RESUME_TRIES) or {})
+    if step_id not in resume:
+        return state, 1
+    tries = int(resume.pop(step_id))
+    return state.evolve(context={**state.context, ENGINE_KEY: {**engine, RESUME_TRIES: resume}}), tries
 
 
 def begin_attempt(
