@@ -83,3 +83,11 @@ OUTBOX_BACKLOG = Gauge("ticketpilot_outbox_backlog", "HaloPSA writes not yet del
 PLAYBOOK_ERRORS = Gauge(
     "ticketpilot_playbook_load_errors", "Playbook files currently failing validation", registry=REGISTRY
 )
+HTTP_CONNECTIONS = Gauge(
+    "ticketpilot_http_connections_open", "Client connections open on the HTTP listener", registry=REGISTRY
+)
+HTTP_CONNECTIONS_REFUSED = Counter(
+    "ticketpilot_http_connections_refused_total",
+    "Connections answered 503 and closed at http.max_connections",
+    registry=REGISTRY,
+)
