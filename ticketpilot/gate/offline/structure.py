@@ -100,7 +100,12 @@ def encoded_text(view: TicketView) -> list[str]:
     if hidden:
         found.append(f"hidden HTML: {hidden.group(0)[:30]}")
     for word in re.findall(r"\w{3,}", raw)[:5_000]:
-        scripts = {_script(ch) for ch in word if ch.isalpha()} - {""}
+        if word.isascii():
+            continue
+        scripts = {_script(ch) for ch in word if ch.isalpha() and not ch.isascii()} | (
+            {"LATIN"} if any(ch.isascii() and ch.isalpha() for ch in word) else set()
+        )
+        scripts.discard("")
         if len(scripts) > 1:
             found.append(f"mixed-script word {word[:30]!r}")
             break
