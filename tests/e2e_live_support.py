@@ -196,6 +196,7 @@ def live_settings(
         "llm": {
             "base_url": fakes.openai.base_url,
             "api_key": OPENAI_KEY,
+            "mode": "llm",  # these tests drive the flows through the LLM fake (both: tests/test_second_opinion.py)
             "model": "gpt-4o-mini",
             "timeout_s": 5,
             "max_retries": 0,

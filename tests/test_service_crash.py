@@ -218,7 +218,7 @@ async def _run_all(workdir: Path, admin_url: str, template: str) -> dict[str, Sc
     gate = asyncio.Semaphore(PARALLEL)
     async with OpenAiFake(spec=False) as llm, api_session() as session:
         assert isinstance(llm, OpenAiFake)
-        llm_config = {"base_url": llm.base_url, "api_key": llm.api_key, "max_retries": 0}
+        llm_config = {"base_url": llm.base_url, "api_key": llm.api_key, "max_retries": 0, "mode": "llm"}
 
         async def one(name: str, requester: str, crash_at: str, **kw: Any) -> Scenario:
             async with gate:
