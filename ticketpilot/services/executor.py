@@ -2,8 +2,9 @@
 
 The credential is returned in ``Succeeded.secrets`` only (memory; never outputs, logs or the database)
 and registered with the log redactor at once. Its outputs say how to undo it (``revocation``): a TAP by its
-method id, which the engine deletes if the execution ends without delivering it; a password can't be undone. Safe to re-run: a new TAP replaces the old one in Entra.
-The requester's privilege is checked again here — a role granted after the gate decided must not get
+method id, which the engine deletes if the execution ends without delivering it; a password can't be undone.
+Safe to re-run: a TAP issued again in the same execution (the first was lost in a restart before delivery)
+replaces the old one, which is deleted in Entra first. The requester's privilege is checked again here — a role granted after the gate decided must not get
 an automated reset — and a failed check counts as privileged.
 
 The kill switches are checked here too, at the moment a credential would be issued: whatever started the
@@ -102,6 +103,10 @@ class ResetPassword:
             return Failed(f"requester holds a privileged role ({', '.join(privilege.roles) or 'unknown'})")
         if not requester.account_enabled:
             return Failed("requester's account is disabled")
+        if params.method == "temporary_access_pass":
+            refused = await self._delete_previous(call)
+            if refused is not None:
+                return refused
         method_id = ""
         try:
             if params.method == "temporary_access_pass":
@@ -145,6 +150,26 @@ class ResetPassword:
     async def resume(self, call: StepCall, event: StepEvent) -> StepOutcome:
         return Failed("executor.reset_password does not wait for events")
 
+    async def _delete_previous(self, call: StepCall) -> Failed | None:
+        """Delete the TAP this step issued earlier in the execution, before issuing the next one.
+
+        The step runs again when its TAP was lost from memory in a restart before it was delivered; the new
+        TAP replaces the old one, so the old one is deleted first (``DELETE .../temporaryAccessPassMethods/
+        {id}``): whatever Entra's policy, one execution never leaves two TAPs behind. An old TAP already gone
+        (used, expired, replaced) is fine; one that cannot be deleted now means no new TAP this attempt."""
+        previous = _previous_tap(call)
+        if previous is None:
+            return None
+        user_id, method_id = previous
+        try:
+            deleted = await self._directory.delete_temporary_access_pass(user_id, method_id)
+        except AdapterError as exc:
+            return failed_from_adapter("deleting the Temporary Access Pass issued before failed", exc)
+        log.info(
+            "previous_tap_deleted", execution_id=str(call.execution_id), method_id=method_id, deleted=deleted
+        )
+        return None
+
     async def _stopped(self, playbook_id: str) -> Failed | None:
         """A failure when a kill switch forbids issuing a credential now; None when it may go ahead."""
         if self._kill_switch is None:
@@ -159,3 +184,16 @@ class ResetPassword:
             return None
         log.warning("credential_refused_by_kill_switch", playbook_id=playbook_id, detail=detail)
         return Failed(f"no credential issued: {detail}")
+
+
+def _previous_tap(call: StepCall) -> tuple[str, str] | None:
+    """(user id, method id) of the TAP an earlier attempt of this step issued, from the checkpointed outputs."""
+    steps = call.context.get("steps")
+    mine = steps.get(call.step_id) if isinstance(steps, Mapping) else None
+    revocation = mine.get(REVOCATION_OUTPUT) if isinstance(mine, Mapping) else None
+    if not isinstance(revocation, Mapping) or revocation.get("kind") != "temporary_access_pass":
+        return None
+    user_id, method_id = revocation.get("user_id"), revocation.get("method_id")
+    if not user_id or not method_id:
+        return None
+    return str(user_id), str(method_id)
