@@ -8,6 +8,7 @@ new credential each time, without bound."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -24,7 +25,11 @@ from engine_harness import (
     store_playbook,
 )
 
+from ticketpilot.adapters.sandbox import SandboxDirectory, SandboxLedger
+from ticketpilot.adapters.sandbox.credentials import IssuedCredentials
+from ticketpilot.adapters.sandbox.people import SandboxPeople
 from ticketpilot.engine import ManualClock
+from ticketpilot.services import ResetPassword
 from ticketpilot.steps import Failed, StepCall, StepOutcome
 
 CTX = {"user_email": "sam@contoso.example", "user_id": "u-sam"}
@@ -44,12 +49,14 @@ class UndeliveredSms(FakeService):
         return Failed("SMS undelivered (error 30003)", retryable=True)
 
 
-def _steps(create_retry: int | None) -> list[dict[str, object]]:
+def _steps(create_retry: int | None, create: str = "create") -> list[dict[str, object]]:
     create_extra: dict[str, object] = {"timeout": "30s"}
+    if create == "executor.reset_password":
+        create_extra["params"] = {"method": "temporary_access_pass", "lifetime_minutes": 60, "one_time": True}
     if create_retry is not None:
         create_extra["retry"] = {"max_attempts": create_retry, "backoff": "fixed", "initial": "1s"}
     return [
-        step("create_credential", "create", on_success="deliver_sms", on_failure="escalate", **create_extra),
+        step("create_credential", create, on_success="deliver_sms", on_failure="escalate", **create_extra),
         step(
             "deliver_sms",
             "deliver",
@@ -64,14 +71,22 @@ def _steps(create_retry: int | None) -> list[dict[str, object]]:
 
 
 async def _run_with_restarts(
-    pool: asyncpg.Pool, ticket_id: int, restarts: int, create_retry: int | None
+    pool: asyncpg.Pool,
+    ticket_id: int,
+    restarts: int,
+    create_retry: int | None,
+    credential_service: object | None = None,
+    context: dict[str, object] = CTX,
 ) -> tuple[dict[str, object], CreateCredential, UndeliveredSms]:
-    playbook, digest = await store_playbook(pool, playbook_yaml(_steps(create_retry)))
     create, sms, clock = CreateCredential("create"), UndeliveredSms("deliver"), ManualClock()
-    services = {"create": create, "deliver": sms}
+    services: dict[str, object] = {"create": create, "deliver": sms}
+    if credential_service is not None:
+        services["executor.reset_password"] = credential_service
+    name = "create" if credential_service is None else "executor.reset_password"
+    playbook, digest = await store_playbook(pool, playbook_yaml(_steps(create_retry, name)))
     engine = make_engine(pool, services, clock=clock)
     await engine.start()
-    eid, _ = await engine.start_execution(ticket_id, playbook, digest, CTX)
+    eid, _ = await engine.start_execution(ticket_id, playbook, digest, context)
     try:
         seq = 0
         for _ in range(restarts):
@@ -132,3 +147,25 @@ async def test_many_restarts_stop_at_the_credential_budget_and_escalate(pool: as
     assert len(create.created) == 2
     assert len(sms.sent) <= MAX_ATTEMPTS
     assert "credential" in str(execution["escalation_reason"])
+
+
+async def test_with_the_real_credential_step_each_replacement_deletes_the_tap_it_replaces(
+    pool: asyncpg.Pool,
+) -> None:
+    ledger = SandboxLedger()
+    directory = SandboxDirectory(SandboxPeople(), ledger, IssuedCredentials())
+    context = {"user_email": "sms-undelivered.sam@contoso.example"}
+    execution, _, sms = await _run_with_restarts(
+        pool, 33, restarts=3, create_retry=3, credential_service=ResetPassword(directory), context=context
+    )
+    assert execution["state"] == "ESCALATED" and len(sms.sent) == MAX_ATTEMPTS
+    taps = [
+        (e.kind, e.data["method_id"]) for e in ledger.entries() if e.kind in ("tap_issued", "tap_deleted")
+    ]
+    issued = [m for kind, m in taps if kind == "tap_issued"]
+    assert 1 < len(issued) <= 3
+    # Every TAP after the first comes right after the deletion of the one it replaces.
+    expected = [("tap_issued", issued[0])]
+    for old, new in itertools.pairwise(issued):
+        expected += [("tap_deleted", old), ("tap_issued", new)]
+    assert taps == expected
