@@ -307,3 +307,18 @@ async def test_without_ca_bundle_the_private_ca_is_refused(tls_vendors: tuple[Ve
         for client in (halo, graph, mfa, teams, twilio, llm):
             await client.aclose()
     assert [f.requests for f in vendors.all()] == [[]] * 6, "no request got through the TLS handshake"
+
+
+async def test_a_netrc_default_entry_changes_no_vendor_call(
+    vendors: Vendors, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Proxies are read from the environment without aiohttp's ``trust_env``, which would also apply
+    ``~/.netrc``: a ``default`` entry there made every call with its own ``Authorization`` header fail."""
+    for name in (*PROXY_VARIABLES, *BYPASS_VARIABLES):
+        monkeypatch.delenv(name, raising=False)
+    netrc = tmp_path / "netrc"
+    netrc.write_text("default login someone password not-for-vendors\n", encoding="utf-8")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    await _every_client_calls_its_vendor(_settings(vendors, graph_url=vendors.graph.graph_url))
+    assert len(vendors.graph.requests) > 1 and len(vendors.teams.cards) == 1

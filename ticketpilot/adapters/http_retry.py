@@ -24,7 +24,7 @@ import aiohttp
 from multidict import CIMultiDict
 
 from ticketpilot.adapters.base import AdapterError, NotFound
-from ticketpilot.adapters.outbound import client_session
+from ticketpilot.adapters.outbound import client_session, env_proxy
 from ticketpilot.metrics import EXTERNAL_ERRORS, EXTERNAL_LATENCY
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -151,7 +151,7 @@ class HttpClient:
     _session: aiohttp.ClientSession | None = field(default=None, init=False, repr=False)
 
     def session(self) -> aiohttp.ClientSession:
-        """The adapter's session: through ``HTTPS_PROXY``/``NO_PROXY``, trusting ``ca_bundle`` when set."""
+        """The adapter's session, trusting ``ca_bundle`` when set (each request finds its proxy)."""
         if self._session is None or self._session.closed:
             self._session = client_session(
                 timeout=aiohttp.ClientTimeout(total=self.timeout_s, connect=min(self.timeout_s, 10.0)),
@@ -178,7 +178,8 @@ class HttpClient:
             kwargs["timeout"] = aiohttp.ClientTimeout(total=timeout_s)
         started = time.perf_counter()
         try:
-            async with self.session().request(method, url, allow_redirects=False, **kwargs) as resp:
+            proxy = env_proxy(url)  # HTTPS_PROXY / HTTP_PROXY / NO_PROXY, read per request
+            async with self.session().request(method, url, allow_redirects=False, **proxy, **kwargs) as resp:
                 body = await resp.read()
                 response = HttpResponse(resp.status, CIMultiDict(resp.headers), body)
         except TimeoutError:

@@ -1,9 +1,12 @@
 """Outbound HTTP for every vendor client: the standard proxy variables and ``[adapters] ca_bundle``.
 
 - **Proxies.** ``HTTPS_PROXY``, ``HTTP_PROXY`` and ``NO_PROXY`` (either case) are honoured by every client.
-  aiohttp reads them only with ``trust_env=True``, which every session made here has: HaloPSA, Graph, the
-  MFA connector, Teams, and Twilio's SDK (given one of these sessions). msal (requests) and openai (httpx2)
-  read them themselves.
+  Our own calls (HaloPSA, Graph, the MFA connector, Teams) ask :func:`env_proxy` per request, which reads
+  the variables as aiohttp's ``trust_env`` does but leaves out the rest of ``trust_env``: it would also add
+  ``~/.netrc`` credentials to vendor calls, and a netrc ``default`` entry would make aiohttp refuse every
+  call that carries its own ``Authorization`` header. Twilio's SDK gets a ``trust_env`` session (it always
+  sends its own credentials, so netrc is never read for it). msal (requests) and openai (httpx2) read the
+  variables themselves.
 - **Private CAs.** ``ca_bundle`` is a PEM file of the certificate authorities to trust for vendor calls
   instead of the defaults (a TLS-inspecting egress proxy, a private API gateway). Include the public roots
   too if some vendors are reached without the inspecting proxy. Empty: each library's default trust, and
@@ -26,17 +29,31 @@ def ssl_context(ca_bundle: str) -> ssl.SSLContext | bool:
 
 
 def client_session(
-    *, timeout: aiohttp.ClientTimeout | None = None, ca_bundle: str = ""
+    *, timeout: aiohttp.ClientTimeout | None = None, ca_bundle: str = "", trust_env: bool = False
 ) -> aiohttp.ClientSession:
-    """An aiohttp session that goes through the environment's proxy and trusts ``ca_bundle`` when set.
+    """An aiohttp session that trusts ``ca_bundle`` when set. With ``trust_env`` it also finds its proxy in the
+    environment by itself; without, pass :func:`env_proxy`'s answer with each request.
 
     Must be called inside the running event loop."""
     return aiohttp.ClientSession(
         timeout=timeout if timeout is not None else aiohttp.ClientTimeout(total=300),
-        trust_env=True,
+        trust_env=trust_env,
         connector=aiohttp.TCPConnector(ssl=ssl_context(ca_bundle)),
         raise_for_status=False,
     )
+
+
+def env_proxy(url: str) -> dict[str, Any]:
+    """``proxy=``/``proxy_auth=`` for an aiohttp request to ``url``: the proxy that ``HTTPS_PROXY`` or
+    ``HTTP_PROXY`` names for its scheme, none when ``NO_PROXY`` matches its host or nothing is set."""
+    from aiohttp.helpers import get_env_proxy_for_url
+    from yarl import URL
+
+    try:
+        proxy, proxy_auth = get_env_proxy_for_url(URL(url))
+    except LookupError:
+        return {}
+    return {"proxy": proxy, "proxy_auth": proxy_auth}
 
 
 def requests_session(ca_bundle: str) -> Any:

@@ -63,7 +63,7 @@ class TwilioSmsSender:
                 pool_connections=False, timeout=self._timeout_s, logger=_sdk_log
             )
             # The SDK's own session ignores HTTPS_PROXY/NO_PROXY and has no CA option: it gets one of ours.
-            self._http.session = client_session(ca_bundle=self._ca_bundle)
+            self._http.session = client_session(ca_bundle=self._ca_bundle, trust_env=True)
             client = Client(
                 self._config.account_sid, self._config.auth_token.get_secret_value(), http_client=self._http
             )
