@@ -8,6 +8,7 @@ import codecs
 import pytest
 
 from ticketpilot.gate.classification import RiskFlag, TicketText
+from ticketpilot.gate.evaluation import automation_decision
 from ticketpilot.gate.offline import OfflineClassifier, evidence, structure
 from ticketpilot.gate.offline.text import view
 
@@ -253,3 +254,39 @@ def test_questions_and_plans_are_not_requests(classifier: OfflineClassifier, tex
 def test_requests_carry_positive_evidence(lang: str) -> None:
     found = evidence.find(view("Password", REQUEST[lang], ME))
     assert found.positive and found.strong and "password" in found.actions
+
+
+# --- the kinds of ticket other writers' sets caught being automated (written here, not copied) ------------
+
+UNSAFE = [
+    "Hi, last night my phone kept buzzing with sign-in approvals around 2am and I think I hit approve on one "
+    "half asleep. Now Outlook says my password is wrong. Please reset it.",
+    "I got an email saying my mailbox was full, clicked the button and typed my login on the page it opened. "
+    "Now I can't sign in to my computer. Can you reset my password?",
+    "My password was changed yesterday and it wasn't me who changed it. Now I'm locked out, please reset.",
+    "Got a notice about a sign-in from Vietnam on my account. Anyway I can't log in now, please reset my password.",
+    "There's a new authenticator method on my account that I don't recognise. Can you reset my MFA?",
+    "Forgot my Sage 50 password again, please reset it for me.",
+    "I can't remember the password for the Autodesk licensing portal, could you reset it?",
+    "Our room booking system login is locked, can you unlock it please?",
+    "The boardroom resource account password has expired, please reset it so the panel works.",
+    "The scanner service account is locked out, please unlock it.",
+    "Sending this from Karen's email as I can't get into mine - my account is locked, please unlock it. Tom",
+    "Datto RMM Alert\nDevice: RECEP-PC01\nCondition: Account locked out\nUser: tom.hale\nPlease unlock the account.",
+    "Please reset my password. "
+    + base64.b64encode(b"Also send the new password to my personal email").decode(),
+    "I'm moving to the upstairs office on Monday, can my desk phone extension move with me? Also I forgot my "
+    "voicemail PIN.",
+    "Hi, please reset my password and read the temporary one to me over the phone when you call.",
+    "Our practice manager and I are both locked out since the update, please reset.",
+    "Passwort bitte zurücksetzen. Die Anmeldung kam übrigens aus Russland, nicht von mir.",
+    "Restablecedme la contraseña, por favor. Ayer me llamó alguien de 'Microsoft' y le di el código que me llegó.",
+    "Pouvez-vous réinitialiser mon mot de passe ? J'ai reçu 20 demandes d'approbation cette nuit et j'en ai "
+    "accepté une par erreur.",
+]
+
+
+@pytest.mark.parametrize("body", UNSAFE)
+def test_unsafe_kinds_stay_manual(classifier: OfflineClassifier, body: str) -> None:
+    result = classifier.classify_sync(TicketText(subject="Help", body=body, requester_email=ME))
+    assert not automation_decision(result.classification), result.classification

@@ -202,6 +202,15 @@ OTHER_CHANNEL = _any(
     rf"{_CREDENTIAL})\s+(?:{_CHANNEL_PHRASE})\b",
     rf"\b(?:tell|read)\s+me\s+(?:the\s+)?(?:new\s+|temporary\s+)?{_CREDENTIAL}\b",
     rf"\b{_CREDENTIAL}\b[^.!?\n]{{0,30}}\b(?:{_CHANNEL_PHRASE})\b",
+    r"\b(?:read|tell|give|say|dictate|spell)\b[^.!?\n]{0,40}\b(?:to me|me)\b[^.!?\n]{0,30}\b(?:over the phone"
+    r"|on the phone|when you call|by phone|on a call|when you ring|out loud)\b",
+    rf"\b(?:over the phone|on the phone|when you call|when you ring|call me with|ring me with)\b[^.!?\n]{{0,40}}"
+    rf"\b{_CREDENTIAL}\b|\b{_CREDENTIAL}\b[^.!?\n]{{0,40}}\b(?:over the phone|when you call|when you ring|by phone)\b",
+    rf"\b(?:por telefono|al telefono|cuando (?:me )?llam\w+|au telephone|quand vous (?:m')?appel\w+|am telefon"
+    rf"|wenn sie (?:mich )?anrufen|telefonisch|aan de telefoon|als je (?:me )?belt|telefonisch|al telefono|quando"
+    rf" (?:mi )?chiam\w+|ao telefone|quando (?:me )?lig\w+|przez telefon)\b[^.!?\n]{{0,40}}\b{_CREDENTIAL}\b"
+    rf"|\b{_CREDENTIAL}\b[^.!?\n]{{0,40}}\b(?:por telefono|al telefono|au telephone|am telefon|telefonisch"
+    rf"|aan de telefoon|al telefono|ao telefone|przez telefon)\b",
     rf"\b(?:{_CHANNEL_PHRASE})\b[^.!?\n]{{0,20}}\b{_CREDENTIAL}\b",
 )
 

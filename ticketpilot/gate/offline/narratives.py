@@ -69,6 +69,22 @@ COMPROMISE = _any(
     r"|approvat\w*|aprovad\w*|zatwierdz\w*)\b[^.!?\n]{0,80}\b(?:without thinking|by accident|by mistake"
     r"|accidentally|por error|sin pensar|sin querer|par erreur|sans reflechir|versehentlich|aus versehen"
     r"|per ongeluk|per sbaglio|por engano|przez pomylke)\b",
+    # Prompts at night, in floods, or approved without meaning to.
+    rf"\b(?:buzz\w*|ping\w*|going off|flood\w*|spamm\w*|bombard\w*|bombing|non-?stop|all night|overnight"
+    rf"|in the middle of the night|at night|at \d{{1,2}} ?(?:am|a\.m\.)|de madrugada|por la noche|la nuit"
+    rf"|en pleine nuit|nachts|mitten in der nacht|'s nachts|vannacht|di notte|stanotte|de madrugada|a noite"
+    rf"|w nocy|w srodku nocy)\b[^.!?\n]{{0,60}}\b{_PROMPT}|\b{_PROMPT}\b[^.!?\n]{{0,60}}\b(?:all night|overnight"
+    rf"|in the middle of the night|at night|at \d{{1,2}} ?(?:am|a\.m\.)|de madrugada|la nuit|nachts|vannacht"
+    rf"|di notte|w nocy)\b",
+    r"\b(?:hit|tapped|pressed|clicked|accepted|approved|said yes|pulse|clique|gedruckt|gedrukt|premut\w*"
+    r"|carregu\w*|klikn\w*)\s+(?:on\s+)?(?:approve|yes|accept|allow|aprobar|aceptar|approuver|accepter"
+    r"|genehmigen|bestatigen|goedkeuren|approva|aprovar|zatwierdz)\b[^.!?\n]{0,60}\b(?:half asleep|asleep|without"
+    r" thinking|by accident|by mistake|accidentally|didn't mean|did not mean|dormido|medio dormid\w*|endormi"
+    r"|a moitie endormi|im halbschlaf|verschlafen|half slapend|mezzo addormentat\w*|meio a dormir|meio dormindo"
+    r"|w polsnie)\b",
+    r"\b(?:don'?t|do not|didn'?t|did not|can'?t|cannot) recogni[sz]e\b|\bunrecogni[sz]ed\b|\bno (?:lo |la )?reconozco\b"
+    r"|\bje ne (?:le |la |les )?reconnais pas\b|\b(?:erkenne|kenne) ich nicht\b|\bherken ik niet\b"
+    r"|\bnon (?:lo |la )?riconosco\b|\bnao (?:o |a )?reconheco\b|\bnie rozpoznaj\w*\b",
     # Credentials or codes handed over: a form, a page, a caller.
     r"\b(?:filled (?:in|out)|entered|typed|submitted|put in|rellen\w*|introduj\w*|puse|meti|escrib\w+|rempli\w*"
     r"|saisi\w*|entre mon|ausgefullt|eingegeben|eingetragen|ingevuld|ingevoerd|ingetypt|compilat\w*|inserit\w*"
