@@ -77,3 +77,39 @@ def test_embedded_server_logs_only_our_own_lines(world_readable_dir: Path) -> No
     assert "embedded_postgres_started" in proc.stderr and "embedded_postgres_stopped" in proc.stderr
     for noise in ("pgserver", "pg_ctl", "Running commandline", "XDG_RUNTIME_DIR"):
         assert noise not in proc.stderr, proc.stderr
+
+
+async def test_live_classify_without_database_resolves_the_requester_in_graph(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fakes.graph import GraphFake
+
+    from ticketpilot.config import Settings
+    from ticketpilot.gate.cli import preview_without_database
+
+    graph = GraphFake(tenant_id="contoso-tenant", client_secret="gs")
+    await graph.start()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(graph.ca_file))
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    try:
+        alice = graph.add_user(
+            "alice@contoso.example", mail="alice@contoso.example", phones=[("+44 7700 900123", "mobile")]
+        )
+        settings = Settings(
+            adapters={"mode": "live"},
+            http={"admin_token": "admin"},
+            halopsa={"base_url": "https://halo.invalid", "client_id": "c", "client_secret": "s",
+                     "webhook_password": "w"},
+            entra={"tenant_id": "contoso-tenant", "client_id": "graph-app", "client_secret": "gs",
+                   "authority_url": graph.authority_url, "graph_url": graph.graph_url},
+            twilio={"account_sid": "AC" + "0" * 32, "auth_token": "t", "from_number": "+15005550006"},
+            playbooks={"dir": str(ROOT / "playbooks")},
+        )  # type: ignore[arg-type]  # fmt: skip
+        decision = await preview_without_database(
+            settings, "Locked out", "I'm locked out of my account, please reset my password.", alice.mail
+        )
+    finally:
+        await graph.stop()
+    assert decision["requester"]["user_id"] == alice.id
+    assert decision["requester"]["has_phone"] is True
+    assert decision["decision_id"] is None and "no database" in decision["note"]

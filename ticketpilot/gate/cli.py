@@ -142,7 +142,9 @@ def _directory(settings: Settings) -> tuple[Any, Callable[[], Awaitable[None]] |
         return SandboxDirectory(SandboxPeople(), SandboxLedger(), IssuedCredentials()), None
     from ticketpilot.adapters.entra import GraphDirectory
 
-    graph = GraphDirectory(settings.entra, http_timeout_s=settings.adapters.http_timeout_s)
+    graph = GraphDirectory(
+        settings.entra, http_timeout_s=settings.adapters.http_timeout_s, ca_bundle=settings.adapters.ca_bundle
+    )
     return graph, graph.aclose
 
 
