@@ -131,3 +131,51 @@ def test_declares_its_secret_and_is_safe_to_rerun() -> None:
     service = h.steps["executor.reset_password"]
     assert service.produces_secrets == ("credential",)
     assert service.rerun_safe is True
+
+
+@pytest.mark.parametrize(
+    ("email", "reason"),
+    [
+        ("risky.ann@contoso.example", "Identity Protection: riskState atRisk, riskLevel high"),
+        ("new-phone.bo@contoso.example", "security info changed recently: User registered security info"),
+        ("unlicensed.cy@contoso.example", "identity signals unavailable: identity risk"),
+    ],
+)
+async def test_identity_evidence_is_read_again_before_a_credential_is_issued(email: str, reason: str) -> None:
+    h = build_harness(None)
+    outcome = await h.steps["executor.reset_password"].start(make_call(uuid.uuid4(), h.clock, email=email))
+    assert isinstance(outcome, Failed) and not outcome.retryable
+    assert outcome.error.startswith("no credential issued: ") and reason in outcome.error
+    assert h.ledger.entries("tap_issued") == []
+
+
+async def test_identity_signals_not_required_let_an_unlicensed_tenant_through() -> None:
+    from ticketpilot.services import IdentityRecheck
+
+    h = build_harness(None)
+    service = ResetPassword(
+        h.adapters.directory, identity_recheck=IdentityRecheck(require_identity_signals=False, clock=h.clock)
+    )
+    outcome = await service.start(make_call(uuid.uuid4(), h.clock, email="unlicensed.cy@contoso.example"))
+    assert isinstance(outcome, Succeeded)
+
+
+class _IdentityThrottled(_PrivilegeCheckDown):
+    async def check_privileged(self, user_id: str) -> PrivilegeCheck:
+        return PrivilegeCheck(privileged=False)
+
+    async def get_user_risk(self, user_id: str) -> object:
+        raise AdapterError("graph", "throttled", retryable=True, status=429, retry_after=7.0)
+
+
+async def test_throttled_identity_signals_issue_nothing_and_may_be_retried() -> None:
+    from ticketpilot.services import IdentityRecheck
+
+    h = build_harness(None)
+    service = ResetPassword(
+        _IdentityThrottled(h.adapters.directory),  # type: ignore[arg-type]
+        identity_recheck=IdentityRecheck(clock=h.clock),
+    )
+    outcome = await service.start(make_call(uuid.uuid4(), h.clock))
+    assert isinstance(outcome, Failed) and outcome.retryable and outcome.retry_after == 7.0
+    assert h.ledger.entries("tap_issued") == []

@@ -21,7 +21,7 @@ from ticketpilot.services.approval_records import ApprovalRejected, ApprovalRequ
 from ticketpilot.services.approvals import SANDBOX_TWILIO_TOKEN, ApprovalDesk, build_approval_desk
 from ticketpilot.services.common import Clock, KillSwitchCheck, utcnow
 from ticketpilot.services.delivery import SmsDelivery
-from ticketpilot.services.executor import ResetPassword
+from ticketpilot.services.executor import IdentityRecheck, ResetPassword
 from ticketpilot.services.manager import ManagerApproval
 from ticketpilot.services.mfa import MfaVerification
 from ticketpilot.services.signals import DeferredSignalSink, SignalSink
@@ -36,6 +36,7 @@ __all__ = [
     "DecisionOutcome",
     "DeferredSignalSink",
     "DeliveryReport",
+    "IdentityRecheck",
     "KillSwitchCheck",
     "ManagerApproval",
     "MfaVerification",
@@ -66,6 +67,8 @@ class StepDeps:
     clock: Clock = utcnow
     kill_switch: KillSwitchCheck | None = None
     """``executor.reset_password`` asks it before issuing a credential (None: no check, unit tests)."""
+    identity_recheck: IdentityRecheck | None = None
+    """``executor.reset_password`` reads the identity signals again before issuing (None: no check)."""
 
 
 def step_deps_from_settings(
@@ -91,6 +94,11 @@ def step_deps_from_settings(
         ),
         clock=clock,
         kill_switch=kill_switch,
+        identity_recheck=IdentityRecheck(
+            security_info_window_days=settings.policy.security_info_window_days,
+            require_identity_signals=settings.policy.require_identity_signals,
+            clock=clock,
+        ),
     )
 
 
@@ -109,7 +117,9 @@ def build_step_services(adapters: AdapterSet, deps: StepDeps) -> dict[str, StepS
             answer_timeout_s=deps.manager_answer_timeout_s,
             clock=deps.clock,
         ),
-        ResetPassword(adapters.directory, kill_switch=deps.kill_switch),
+        ResetPassword(
+            adapters.directory, kill_switch=deps.kill_switch, identity_recheck=deps.identity_recheck
+        ),
         SmsDelivery(
             adapters.directory,
             adapters.sms,

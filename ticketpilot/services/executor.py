@@ -5,7 +5,9 @@ and registered with the log redactor at once. Its outputs say how to undo it (``
 method id, which the engine deletes if the execution ends without delivering it; a password can't be undone.
 Safe to re-run: a TAP issued again in the same execution (the first was lost in a restart before delivery)
 replaces the old one, which is deleted in Entra first. The requester's privilege is checked again here — a role granted after the gate decided must not get
-an automated reset — and a failed check counts as privileged.
+an automated reset — and a failed check counts as privileged. So is the identity-provider evidence
+(:class:`IdentityRecheck`): a user put at risk, or a phone registered, while the verification waited gets
+no credential.
 
 The kill switches are checked here too, at the moment a credential would be issued: whatever started the
 execution (the gate, the admin API, an operator retry, a restart), no credential is issued while the global
@@ -18,18 +20,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal
 
 import asyncpg
 import structlog
 
 from ticketpilot.adapters.base import AdapterError, Directory
+from ticketpilot.gate.identity_signals import read_identity_signals
 from ticketpilot.logging import register_secret
 from ticketpilot.services.common import (
+    Clock,
     KillSwitchCheck,
     RequesterUnresolved,
     failed_from_adapter,
     resolve_requester,
+    utcnow,
 )
 from ticketpilot.steps import REVOCATION_OUTPUT, Failed, StepCall, StepEvent, StepOutcome, Succeeded
 
@@ -69,6 +75,17 @@ class ResetParams:
         return cls("password" if method == "password" else "temporary_access_pass", lifetime, one_time)
 
 
+@dataclass(frozen=True)
+class IdentityRecheck:
+    """Identity-provider evidence read again just before a credential is issued (``[policy]``): the gate read
+    it when it decided, but a verification can take an hour, and a phone registered meanwhile must not receive
+    the credential."""
+
+    security_info_window_days: float = 7.0
+    require_identity_signals: bool = True
+    clock: Clock = utcnow
+
+
 class ResetPassword:
     """The ``executor.reset_password`` step service."""
 
@@ -77,9 +94,16 @@ class ResetPassword:
     requires_secrets: tuple[str, ...] = ()
     produces_secrets: tuple[str, ...] = ("credential",)
 
-    def __init__(self, directory: Directory, *, kill_switch: KillSwitchCheck | None = None) -> None:
+    def __init__(
+        self,
+        directory: Directory,
+        *,
+        kill_switch: KillSwitchCheck | None = None,
+        identity_recheck: IdentityRecheck | None = None,
+    ) -> None:
         self._directory = directory
         self._kill_switch = kill_switch
+        self._identity_recheck = identity_recheck
 
     def __repr__(self) -> str:
         return "ResetPassword()"
@@ -103,6 +127,9 @@ class ResetPassword:
             return Failed(f"requester holds a privileged role ({', '.join(privilege.roles) or 'unknown'})")
         if not requester.account_enabled:
             return Failed("requester's account is disabled")
+        refused = await self._identity_refusal(requester.id)
+        if refused is not None:
+            return refused
         if params.method == "temporary_access_pass":
             refused = await self._delete_previous(call)
             if refused is not None:
@@ -169,6 +196,27 @@ class ResetPassword:
             "previous_tap_deleted", execution_id=str(call.execution_id), method_id=method_id, deleted=deleted
         )
         return None
+
+    async def _identity_refusal(self, user_id: str) -> Failed | None:
+        """A failure when Identity Protection holds the user at risk, their security info changed inside the
+        window, or (when required) the tenant can't say; None when the credential may be issued."""
+        recheck = self._identity_recheck
+        if recheck is None:
+            return None
+        since = recheck.clock() - timedelta(days=recheck.security_info_window_days)
+        signals = await read_identity_signals(self._directory, user_id, since=since)
+        if signals.transient is not None:
+            return failed_from_adapter("identity signals unavailable; nothing issued", signals.transient)
+        reasons = [signals.identity_risk]
+        if signals.security_info_changes:
+            reasons.append(f"security info changed recently: {signals.security_info_changes}")
+        if signals.identity_signals_unavailable and recheck.require_identity_signals:
+            reasons.append(f"identity signals unavailable: {signals.identity_signals_unavailable}")
+        reasons = [r for r in reasons if r]
+        if not reasons:
+            return None
+        log.warning("credential_refused_by_identity_signals", user_id=user_id, reasons=reasons)
+        return Failed(f"no credential issued: {'; '.join(reasons)}"[:1000])
 
     async def _stopped(self, playbook_id: str) -> Failed | None:
         """A failure when a kill switch forbids issuing a credential now; None when it may go ahead."""
