@@ -615,7 +615,7 @@ def test_empty_ticket_is_an_error(classifier: OfflineClassifier) -> None:
 def test_the_shipped_model_is_rebuilt_exactly_from_the_training_set(tmp_path: Path) -> None:
     """`make model` is reproducible: a fresh build from training/examples.jsonl gives the same file, so the
     version recorded with every decision names exactly what was trained on what."""
-    digest = build(out=tmp_path / "model.npz")
+    digest = build(tmp_path / "model.npz")
     assert (tmp_path / "model.npz").read_bytes() == MODEL_PATH.read_bytes(), "run `make model` and commit"
     assert OfflineClassifier(tmp_path / "model.npz").version == OfflineClassifier().version.split(".")[0] + (
         "." + digest[:10]

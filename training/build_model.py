@@ -1,4 +1,7 @@
-"""Build the shipped offline model from ``training/examples.jsonl``: ``python -m training.build_model``.
+"""Build the shipped offline model from the training set: ``python -m training.build_model``.
+
+The training set is ``training/examples.jsonl`` (generated from the phrasebooks by ``make_examples``) plus
+every writer's file in ``training/written/`` (tickets written by hand in many styles and languages).
 
 ``make model`` runs this. The output, ``ticketpilot/gate/offline/offline-model.npz``, is committed; its
 SHA-256 is the classifier version recorded with every decision.
@@ -12,12 +15,12 @@ from pathlib import Path
 
 from ticketpilot.gate.offline.linear import MODEL_PATH, file_digest
 
-from .fit import EXAMPLES_PATH, FittedModel, load_examples
+from .fit import FittedModel, load_training_set
 
 
-def build(examples: Path = EXAMPLES_PATH, out: Path = MODEL_PATH) -> str:
-    """Fit on ``examples`` and write ``out``; returns the new file's SHA-256."""
-    FittedModel(load_examples(examples)).save(out)
+def build(out: Path = MODEL_PATH) -> str:
+    """Fit on the whole training set and write ``out``; returns the new file's SHA-256."""
+    FittedModel(load_training_set()).save(out)
     return file_digest(out)
 
 

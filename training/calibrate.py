@@ -3,7 +3,8 @@
 For every playbook in ``playbooks/`` and every candidate threshold, the automation precision and recall are
 measured on each validation set:
 
-* the project's own examples, predicted out of fold (5 folds: each fifth by a model fitted on the rest);
+* the project's own training set, predicted out of fold, folds split by group (a phrasebook of the
+  generator, or one writer), never by row: each group is predicted by a model that saw none of it;
 * every labelled JSON Lines file given on the command line (default: the shared dev sets when present;
   they are validation data, never training data).
 
@@ -22,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import GroupKFold
 
 from ticketpilot.gate.classification import Classification, TicketText
 from ticketpilot.gate.evaluation import read_jsonl
@@ -31,7 +32,7 @@ from ticketpilot.gate.offline.model import ACCOUNT_ACTIONS, decide
 from ticketpilot.gate.offline.text import view
 from ticketpilot.playbooks.loader import validate_path
 
-from .fit import FittedModel, load_examples
+from .fit import FittedModel, load_training_set
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -46,11 +47,11 @@ class Scored:
 
 
 def out_of_fold() -> list[Scored]:
-    examples = load_examples()
-    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
-    labels = [e.sub_category for e in examples]
+    examples = load_training_set()
+    groups = [e.group for e in examples]
+    folds = GroupKFold(n_splits=min(5, len(set(groups))))
     scored: list[Scored] = []
-    for train, test in folds.split(examples, labels):
+    for train, test in folds.split(examples, groups=groups):
         model = FittedModel([examples[i] for i in train])
         for i in test:
             e = examples[i]
@@ -99,7 +100,7 @@ def main() -> int:
     files = args.files or [
         p for p in (SHARED / "tickets-dev.jsonl", SHARED / "tickets-dev-2.jsonl") if p.exists()
     ]
-    sets = {"own examples (out of fold)": out_of_fold()} | {p.name: labelled(p) for p in files}
+    sets = {"own set (out of group)": out_of_fold()} | {p.name: labelled(p) for p in files}
     loaded, _problems = validate_path(ROOT / "playbooks")
     playbooks = [lp.playbook for lp in loaded if lp.playbook.enabled]
     for playbook in playbooks:

@@ -29,6 +29,8 @@ from ticketpilot.gate.offline.linear import CHAR_SPAN, LinearModel, model_input
 from ticketpilot.gate.offline.text import view
 
 EXAMPLES_PATH = Path(__file__).with_name("examples.jsonl")
+WRITTEN_DIR = Path(__file__).with_name("written")
+"""Hand-written tickets, one file per writer: free text in many styles and languages, not from templates."""
 CATEGORIES = frozenset({"INCIDENT", "REQUEST", "QUESTION"})
 RANDOM_STATE = 0
 SVM_C = 0.5
@@ -45,6 +47,9 @@ class TrainingExample:
     category: str
     own_account: bool
     risk_flags: tuple[RiskFlag, ...]
+    group: str = ""
+    """Where the row came from (a phrasebook of the generator, or a writer): cross-validation holds out whole
+    groups, never rows of a group the model has seen."""
 
 
 def parse_example(data: Any, where: str) -> TrainingExample:
@@ -71,7 +76,23 @@ def parse_example(data: Any, where: str) -> TrainingExample:
         data["category"],
         data["own_account"],
         flags,
+        str(data.get("group", "")),
     )
+
+
+def training_files() -> list[Path]:
+    """The generated examples and every writer's file."""
+    return [EXAMPLES_PATH, *sorted(WRITTEN_DIR.glob("*.jsonl"))]
+
+
+def load_training_set() -> list[TrainingExample]:
+    """Every training row; a writer's rows are grouped by their file name."""
+    rows = []
+    for path in training_files():
+        for example in load_examples(path):
+            group = example.group or f"written:{path.stem}"
+            rows.append(example if example.group else TrainingExample(**{**example.__dict__, "group": group}))
+    return rows
 
 
 def load_examples(path: Path = EXAMPLES_PATH) -> list[TrainingExample]:

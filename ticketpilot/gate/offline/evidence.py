@@ -90,15 +90,26 @@ _WEAK_LOCKOUT = (
     r"|non riesco (?:ad|a) (?:accedere|entrare)|nao consigo (?:entrar|acessar|aceder)|nie moge sie zalogowac)"
 )
 
+_STRONG_LOCKOUT = (
+    r"(?:ausgesperrt|ausgeschlossen|locked ?out|locked|lock ?out|lockout|unlock|blocked|unblock|disabled|suspended|bloquead\w*|desbloque\w*"
+    r"|bloque\w*|debloqu\w*|verrouill\w*|gesperrt|entsperr\w*|freischalt\w*|geblokkeerd|deblokk\w*|vergrendeld"
+    r"|ontgrendel\w*|bloccat\w*|sblocc\w*|zablokowan\w*|odblokow\w*)"
+)
+STRONG_LOCKOUT = re.compile(rf"\b{_STRONG_LOCKOUT}\b")
+_ACCOUNT_THING = (
+    rf"(?:{_CREDENTIAL_NOUN}|log ?in|sign ?in|log ?on|me|myself|mich|mir|moi|mij|mnie|computer|laptop|pc|windows|outlook|e-?mail|teams"
+    r"|office|microsoft|365|mfa|authenticator|profile|ordenador|portatil|equipo|correo|ordinateur|messagerie"
+    r"|session|rechner|anmeldung|postfach|computador|komputer|poczta)"
+)
+SIGN_IN_CONTEXT = re.compile(
+    rf"\b{_ACCOUNT_THING}\b[^.!?\n]{{0,50}}\b(?:{_STRONG_LOCKOUT}|{_GENERIC_REQUEST})"
+    rf"|\b(?:{_STRONG_LOCKOUT}|{_GENERIC_REQUEST})\b[^.!?\n]{{0,40}}\b{_ACCOUNT_THING}\b"
+    r"|\blocked ?out\b|\block(?:ed)? (?:me|myself) out\b|\bunlock\b"
+)
 STRONG_PASSWORD = re.compile(rf"\b{_STRONG_PASSWORD}\b")
 CREDENTIAL_NOUN = re.compile(rf"\b{_CREDENTIAL_NOUN}\b")
 GENERIC_REQUEST = re.compile(rf"\b{_GENERIC_REQUEST}\b")
 WEAK_LOCKOUT = re.compile(rf"\b{_WEAK_LOCKOUT}")
-STRONG_LOCKOUT = re.compile(
-    r"\b(?:locked ?out|locked|lock ?out|lockout|unlock|blocked|unblock|disabled|suspended|bloquead\w*|desbloque\w*"
-    r"|bloque\w*|debloqu\w*|verrouill\w*|gesperrt|entsperr\w*|freischalt\w*|geblokkeerd|deblokk\w*|vergrendeld"
-    r"|ontgrendel\w*|bloccat\w*|sblocc\w*|zablokowan\w*|odblokow\w*)\b"
-)
 PASSWORD_ACTION = re.compile(
     rf"\b{_PASSWORD}\b[^.!?\n]{{0,60}}\b{_PASSWORD_PROBLEM}|\b{_PASSWORD_PROBLEM}\b[^.!?\n]{{0,60}}\b{_PASSWORD}\b",
 )
@@ -109,7 +120,7 @@ MFA_ACTION = re.compile(
 )
 
 NOT_A_REQUEST = re.compile(
-    r"\b(?:in theory|theoretically|hypothetically|just wondering|i was wondering|i'm wondering|just curious"
+    r"\b(?:is it (?:acceptable|allowed|permitted|safe|ok|okay) to|am i allowed to|in theory|theoretically|hypothetically|just wondering|i was wondering|i'm wondering|just curious"
     r"|out of curiosity|planning ahead|plan ahead|not yet|not changing yet|for future reference|in the future"
     r"|next (?:week|month|year)|do i need to (?:do|change|reset) (?:anything|it)|should i (?:change|reset|do)"
     r"|how (?:do|can|should) i (?:reset|change|update|set up|re-?register)|is it possible to .{0,40}\bmyself"
@@ -158,7 +169,8 @@ def find(view: TicketView) -> Evidence:
         strong.append(("password", match))
     for name, pattern in (("lockout", STRONG_LOCKOUT), ("mfa", MFA_ACTION), ("reset", GENERIC_REQUEST)):
         match = pattern.search(head)
-        if match:
+        # "locked" or "reset" alone can be a document or a router: it needs an account, a sign-in or a device.
+        if match and (name == "mfa" or SIGN_IN_CONTEXT.search(head)):
             strong.append((name, match))
     for name, pattern in (("password", PASSWORD_ACTION), ("lockout", WEAK_LOCKOUT)):
         match = pattern.search(head)

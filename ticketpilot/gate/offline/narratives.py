@@ -99,7 +99,7 @@ COMPROMISE = _any(
     r"\b(?:anydesk|teamviewer|supremo|ultraviewer|logmein|remote access|remote control|fernzugriff|fernwartung"
     r"|acceso remoto|acces a distance|prise en main a distance|toegang op afstand|accesso remoto|acesso remoto"
     r"|zdalny dostep)\b",
-    r"\b(?:virus|malware|ransomware|trojan|scam|scammer|scammed|fraud|fraudster|estafa|fraude|arnaque|betrug"
+    r"\b(?:virus|malware|ransomware|trojan|scam|scammer|scammed|fraudster|estafa|arnaque|betrug"
     r"|betruger|oplichting|oplichter|truffa|truffatore|golpe|burla|oszust\w*)\b",
     rf"\b{_SIGN_IN}\b[^.!?\n]{{0,40}}\bz (?:rosji|chin|rumunii|nigerii|brazylii|ukrainy|indii|iranu)\b",
     r"\b(?:phone call|call|rang|phoned|called|llamada|llamo|appel|a appele|anruf|rief|gebeld|belde|chiamata"

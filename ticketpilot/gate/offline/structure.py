@@ -175,6 +175,7 @@ _WROTE_FIRST_LINE = re.compile(
 )
 _HELPDESK = re.compile(
     r"\b(?:service ?desk|help ?desk|it support|support|servicedesk|helpdesk|it team|tech(?:nical)? support|soporte"
+    r"|it notifications?|it department|it dept|it services|notifications?|no-?reply|do-?not-?reply"
     r"|assistance|assistenza|suporte|ticket|noc|msp)\b|^(?:support|helpdesk|servicedesk|it|itsupport|tickets?"
     r"|service)@",
     re.I,
