@@ -267,6 +267,18 @@ class EntraConfig(Section):
     that ``graph_url`` or else ``authority_url`` names (global, US Gov, US Gov DoD, China), global when neither
     is Microsoft's. Set it when ``graph_url`` goes through a gateway or egress proxy that rewrites the URL."""
     cache_ttl_s: PositiveSeconds = 300.0
+    service_mailbox: str = ""
+    """``delivery.email``: the mailbox (UPN or address) credentials are e-mailed from with Graph ``sendMail``
+    (application permission ``Mail.Send``; limit it to this mailbox with an Exchange application access
+    policy). Empty: e-mail delivery is off and a ``delivery.email`` step fails (→ its ``on_failure``)."""
+
+    @field_validator("service_mailbox")
+    @classmethod
+    def _service_mailbox(cls, v: str) -> str:
+        v = v.strip()
+        if v and (v.count("@") != 1 or v.startswith("@") or v.endswith("@") or any(c.isspace() for c in v)):
+            raise ValueError("must be the service mailbox's address, e.g. helpdesk@contoso.com")
+        return v
 
     @field_validator("graph_scope")
     @classmethod

@@ -55,6 +55,14 @@ def mask_phone(phone: str) -> str:
     return ("+" if phone.strip().startswith("+") else "") + "*" * (len(digits) - 2) + "".join(digits[-2:])
 
 
+def mask_email(address: str) -> str:
+    """``jane.doe@example.net`` → ``j***@example.net``: enough to tell addresses apart in a log or a note."""
+    local, at, domain = address.strip().partition("@")
+    if not at:
+        return "***"
+    return f"{local[:1]}***@{domain}"
+
+
 def _scrub_text(text: str) -> str:
     with _live_lock:
         secrets = tuple(_live_secrets)

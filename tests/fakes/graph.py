@@ -93,6 +93,10 @@ class FakeUser:
     risk_state: str | None = None
     """Identity Protection's ``riskState``; None: never at risk (``riskyUsers/{id}`` answers 404)."""
     risk_level: str = "none"
+    other_mails: list[str] = field(default_factory=list)
+    """Graph ``otherMails``: alternate addresses on record."""
+    mailbox: bool = False
+    """Has an Exchange Online mailbox (may send with ``sendMail``)."""
 
 
 @dataclass
@@ -136,6 +140,8 @@ class GraphFake(FakeServer):
         self.token_requests: list[dict[str, str]] = []
         self.issued_taps: list[str] = []
         """Every Temporary Access Pass value handed out, in order (a user's ``taps`` keeps only the last)."""
+        self.sent_mail: list[dict[str, Any]] = []
+        """Every ``sendMail`` accepted: ``{"from": upn, "message": {...}, "saveToSentItems": ...}``."""
         self.deleted_taps: list[tuple[str, str]] = []
         """``(user id, method id)`` of every TAP deleted (``DELETE …/temporaryAccessPassMethods/{id}``)."""
         self.emitted: list[tuple[str, dict[str, Any]]] = []
@@ -310,6 +316,8 @@ class GraphFake(FakeServer):
             user.password = profile.get("password")
             user.force_change = profile.get("forceChangePasswordNextSignIn")
             return web.Response(status=204)
+        if rest == "/sendMail":
+            return self._send_mail(user, body) if method == "POST" else _error(405, "BadRequest", "")
         if rest == "/manager" and method == "GET":
             manager = self.users.get(user.manager_id or "")
             if manager is None:
@@ -352,6 +360,7 @@ class GraphFake(FakeServer):
             "displayName": user.display_name,
             "accountEnabled": user.account_enabled,
             "department": user.department or None,
+            "otherMails": list(user.other_mails),
         }
         if not select:
             return {k: full[k] for k in ("id", "userPrincipalName", "mail", "displayName")}
@@ -495,6 +504,23 @@ class GraphFake(FakeServer):
         user.taps = [tap]  # a new TAP replaces a valid one
         self.issued_taps.append(str(tap["temporaryAccessPass"]))
         return self._json("temporaryAccessPassAuthenticationMethod", tap, status=201)
+
+    def _send_mail(self, user: FakeUser, body: Any) -> web.Response:
+        """202 for a message with at least one recipient, sent from a user with a mailbox."""
+        if "Mail.Send" in self.denied_permissions:
+            return _error(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+        if not user.mailbox:
+            return _error(
+                404,
+                "MailboxNotEnabledForRESTAPI",
+                "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+            )
+        message = (body or {}).get("message") if isinstance(body, dict) else None
+        recipients = message.get("toRecipients") if isinstance(message, dict) else None
+        if not recipients:
+            return _error(400, "ErrorInvalidRecipients", "At least one recipient is not valid.")
+        self.sent_mail.append({"from": user.upn, **(body or {})})
+        return web.Response(status=202)
 
     def _delete_tap(self, user: FakeUser, method_id: str) -> web.Response:
         """204 when the user's TAP has that method id; 404 when it is gone (used, expired or replaced)."""

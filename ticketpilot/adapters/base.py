@@ -107,6 +107,8 @@ class DirectoryUser(Frozen):
     manager_id: str | None = None
     phones: tuple[PhoneMethod, ...] = ()
     group_ids: tuple[str, ...] = ()
+    other_mails: tuple[str, ...] = ()
+    """The user's alternate e-mail addresses on record (Graph ``otherMails``), e.g. a personal address."""
 
     @property
     def phone_on_record(self) -> str | None:
@@ -265,6 +267,16 @@ class SmsSender(Protocol):
         ...
 
 
+# --- E-mail (Graph sendMail from the service mailbox) ----------------------------------------------
+
+
+class MailSender(Protocol):
+    async def send_mail(self, to: str, subject: str, body: str, *, idempotency_key: str) -> None:
+        """Send a plain-text message from the configured service mailbox to ``to``. The body may hold a
+        secret: never log it, and keep no copy (no Sent Items)."""
+        ...
+
+
 @dataclass
 class AdapterSet:
     """The adapters of one running service (live or sandbox)."""
@@ -274,5 +286,7 @@ class AdapterSet:
     mfa: MfaPush
     cards: CardPoster
     sms: SmsSender
+    mail: MailSender | None = None
+    """``delivery.email``; None when no service mailbox is configured (the step then fails)."""
     mode: Literal["sandbox", "live"] = "sandbox"
     extras: dict[str, Any] = field(default_factory=dict)

@@ -42,7 +42,7 @@ from ticketpilot.logging import mask_phone, register_secret
 log = structlog.get_logger(__name__)
 
 ADAPTER = "entra"
-USER_SELECT = ("id", "userPrincipalName", "mail", "displayName", "accountEnabled", "department")
+USER_SELECT = ("id", "userPrincipalName", "mail", "displayName", "accountEnabled", "department", "otherMails")
 PHONE_KINDS = ("mobile", "alternateMobile", "office")
 MAX_PAGES = 20
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
@@ -239,6 +239,10 @@ class GraphDirectory:
             raise status_error(ADAPTER, what, resp, _graph_message(resp) + self._hint(resp.status, what))
         return resp
 
+    async def call(self, method: str, path: str, *, what: str, **kwargs: Any) -> HttpResponse:
+        """One Graph request with this directory's token and retries (for :mod:`.graph_mail`)."""
+        return await self._call(method, path, what=what, **kwargs)
+
     def _hint(self, status: int, what: str) -> str:
         if status == 401:
             return " (token rejected: check the app registration and tenant)"
@@ -250,6 +254,8 @@ class GraphDirectory:
             )
         if "password" in what:
             return " (needs User-PasswordProfile.ReadWrite.All and the User Administrator role)"
+        if "sendMail" in what:
+            return " (needs Mail.Send, and an application access policy that includes the service mailbox)"
         return " (check the app's Graph application permissions)"
 
     async def _get(self, path: str, *, what: str, params: dict[str, str] | None = None) -> dict[str, Any]:
@@ -318,6 +324,7 @@ class GraphDirectory:
             manager_id=manager_id if isinstance(manager_id, str) else None,
             phones=tuple(phones) if isinstance(phones, list) else (),
             group_ids=tuple(group_ids) if isinstance(group_ids, list) else (),
+            other_mails=_addresses(raw.get("otherMails")),
         )
 
     async def _manager_id(self, uid: str) -> str | None:
@@ -530,6 +537,15 @@ def _unavailable(exc: AdapterError, what: str) -> AdapterError:
             ADAPTER, f"{what}: {problem} — {exc.message[:200]}", reason="licence" if licence else "permission"
         )
     return exc
+
+
+def _addresses(value: Any) -> tuple[str, ...]:
+    """``otherMails`` as given (a list of strings); anything that is not an address is left out."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        v.strip() for v in value if isinstance(v, str) and v.count("@") == 1 and " " not in v.strip()
+    )
 
 
 def _parse_time(value: Any) -> datetime | None:

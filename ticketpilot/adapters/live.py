@@ -1,4 +1,5 @@
-"""The live adapter set: HaloPSA, Graph, the MFA connector (only when enabled), Teams and Twilio.
+"""The live adapter set: HaloPSA, Graph (and its ``sendMail`` when ``[entra] service_mailbox`` is set), the MFA
+connector (only when enabled), Teams and Twilio.
 
 ``adapters.mode = "live"`` with a missing credential is already refused by :mod:`ticketpilot.config`.
 Nothing here touches the network: every client opens its connections on first use, inside the event
@@ -12,6 +13,7 @@ from typing import Any
 
 from ticketpilot.adapters.base import AdapterSet, MfaPush
 from ticketpilot.adapters.entra import GraphDirectory
+from ticketpilot.adapters.graph_mail import GraphMailSender
 from ticketpilot.adapters.halopsa import HaloPsaClient
 from ticketpilot.adapters.mfa_connector import AzureMfaConnector, DisabledMfaPush
 from ticketpilot.adapters.teams import TeamsWorkflowPoster
@@ -28,12 +30,15 @@ def build_live_adapters(settings: Settings) -> AdapterSet:
         if settings.mfa.enabled
         else DisabledMfaPush()
     )
+    directory = GraphDirectory(settings.entra, http_timeout_s=timeout, ca_bundle=ca)
+    mailbox = settings.entra.service_mailbox
     adapters = AdapterSet(
         tickets=HaloPsaClient(settings.halopsa, http_timeout_s=timeout, ca_bundle=ca),
-        directory=GraphDirectory(settings.entra, http_timeout_s=timeout, ca_bundle=ca),
+        directory=directory,
         mfa=mfa,
         cards=TeamsWorkflowPoster(settings.teams, http_timeout_s=timeout, ca_bundle=ca),
         sms=TwilioSmsSender(settings.twilio, http_timeout_s=timeout, ca_bundle=ca),
+        mail=GraphMailSender(directory, mailbox) if mailbox else None,  # the directory's Graph session
         mode="live",
     )
 

@@ -5,6 +5,10 @@ record, and approves an MFA push after ``sandbox.mfa_approve_after_s``. The star
 chooses another behaviour (see :class:`Behaviour`). Everything derives from the address — id = uuid5 of
 the lower-cased address, phone ``+1555`` + 7 digits from its hash — so a restart finds the same people.
 Managers (local part ``manager.…``) have no manager of their own and behave by default.
+
+A local part containing ``+alt`` (``sms-undelivered.ray+alt@contoso.example``) gives the user an alternate
+e-mail address on record (Graph ``otherMails``): ``ray@personal.example``, where ``delivery.email`` sends.
+Without it a user has none.
 """
 
 from __future__ import annotations
@@ -23,6 +27,17 @@ if TYPE_CHECKING:
 
 SANDBOX_NAMESPACE = uuid.UUID("6f1c4a52-4a0e-4d43-9b1e-7c1d2e0a5b11")
 MANAGER_PREFIX = "manager."
+ALT_MAIL_TAG = "+alt"
+ALT_MAIL_DOMAIN = "personal.example"
+
+
+def other_mails_of(email: str) -> tuple[str, ...]:
+    """The alternate address on record of a ``+alt`` user: the last word of the local part, tag removed."""
+    local, _ = split_address(email)
+    if ALT_MAIL_TAG not in local:
+        return ()
+    words = [w for w in re.split(r"[._]+", local.replace(ALT_MAIL_TAG, "")) if w]
+    return (f"{words[-1] if words else 'user'}@{ALT_MAIL_DOMAIN}",)
 
 
 class Behaviour(StrEnum):
@@ -129,6 +144,7 @@ class SandboxPeople:
             department="Sandbox",
             manager_id=manager_id,
             phones=() if behaviour is Behaviour.NO_PHONE else (PhoneMethod(number=phone, kind="mobile"),),
+            other_mails=other_mails_of(address),
         )
         with self._lock:
             self._by_id[user.id] = user
