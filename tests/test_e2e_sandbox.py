@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -175,7 +176,11 @@ async def test_manager_silent_gets_an_sms_fallback_then_escalates(db_url: str, t
                 )
             ).phone_on_record
         ), "the fallback SMS goes to the manager, not the requester"
-        assert "[REDACTED]" not in fallback["body"]
+        # No credential in it; its reply code is redacted in the ledger like a credential (never in clear).
+        assert "Reply YES [REDACTED] to approve or NO [REDACTED] to deny" in fallback["body"]
+        assert not re.search(r"(YES|NO) \d", fallback["body"]) and fallback["body_sha256"] is None
+        stored = await svc.services.pool.fetch("SELECT data FROM sandbox_ledger WHERE kind = 'sms'")
+        assert [r["data"]["body"] for r in stored] == [fallback["body"]]
 
 
 async def test_privileged_and_disabled_requesters_are_never_automated(db_url: str, tmp_path: Path) -> None:
@@ -230,7 +235,7 @@ async def test_closing_the_ticket_cancels_a_waiting_execution(db_url: str, tmp_p
         await svc.execution(ticket_id, timeout=20, until={"WAITING"})
         tickets = svc.services.adapters.tickets  # type: ignore[union-attr]
         ticket = await tickets.get_ticket(ticket_id)
-        tickets.seed(ticket.model_copy(update={"closed": True, "status_id": 9}))
+        await tickets.seed(ticket.model_copy(update={"closed": True, "status_id": 9}))
         body = {"id": "upd-1", "event": "ticket status changed", "object_id": ticket_id}
         resp = await svc.client.post("/webhooks/halopsa/ticket_updated", json=body, headers=HALO_AUTH)
         assert resp.status == 200

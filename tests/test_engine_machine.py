@@ -427,3 +427,84 @@ def test_step_rows_are_numbered_without_gaps_and_outbox_keys_are_unique() -> Non
     assert len(keys) == len(set(keys))
     assert all(cp.prev_seq <= cp.state.seq for cp in all_cps)
     assert state.status is Status.RESOLVED and state.playbook_hash == "hash-v1"
+
+
+# ---- a verification left in doubt by a restart (on_restart) -------------------------------------------------
+
+ASK_ENV = MachineEnv(
+    traits={**ENV.traits, "ask": StepTraits(rerun_safe=False, reask_after_restart=True)},
+    default_step_timeout_s=60,
+)
+
+
+def _asking(**options: Any) -> Playbook:
+    return playbook(
+        step("verify", "ask", on_success="resolved", on_failure="escalate", timeout="120s", **options),
+        step("approve", "safe", on_success="resolved", on_failure="escalate"),
+    )
+
+
+def _with_manager_on_timeout(**options: Any) -> Playbook:
+    return playbook(
+        step(
+            "verify",
+            "ask",
+            on_success="resolved",
+            on_failure="escalate",
+            on_timeout="approve",
+            timeout="120s",
+            **options,
+        ),
+        step("approve", "safe", on_success="resolved", on_failure="escalate"),
+    )
+
+
+def _begin(pb: Playbook) -> ExecutionState:
+    state = initial_state(pb, uuid.uuid4(), 42, "hash-v1", {"requester": "ann@example.com"})
+    return advance(pb, state, Started(T0), ASK_ENV)[0]
+
+
+def test_a_verification_in_doubt_is_asked_again_once_as_a_new_attempt_with_a_fresh_deadline() -> None:
+    pb = _with_manager_on_timeout()
+    state = _begin(pb)
+    state, commands = advance(pb, state, InDoubtOnRecovery(at(50)), ASK_ENV)
+    rows = [r for cp in checkpoints(commands) for r in cp.steps]
+    assert [(r.step_id, r.outcome, r.attempt) for r in rows] == [("verify", "restart_reask", 1)]
+    assert "asking again once (attempt 2)" in (rows[0].error or "")
+    assert any("restart reask" in o.payload["note"] for cp in checkpoints(commands) for o in cp.outbox)
+    run = only(commands, RunStep)
+    assert (run.step_id, run.attempt, run.started_at, run.deadline) == ("verify", 2, at(50), at(170))
+    # Recorded pending first, then started: a crash in between leaves it pending, not in doubt again.
+    assert [cp.state.phase for cp in checkpoints(commands)] == [Phase.PENDING, Phase.STARTED]
+    assert state.status is Status.RUNNING and state.attempt == 2
+
+    # Interrupted again: never a third push; it goes where an unanswered push goes (the manager).
+    state, commands = advance(pb, state, InDoubtOnRecovery(at(60)), ASK_ENV)
+    rows = [r for cp in checkpoints(commands) for r in cp.steps]
+    assert [(r.step_id, r.outcome, r.attempt) for r in rows] == [("verify", "in_doubt", 2)]
+    assert "already asked again once" in (rows[0].error or "")
+    assert only(commands, RunStep).step_id == "approve" and state.current_step == "approve"
+
+
+def test_on_restart_fallback_goes_where_an_unanswered_verification_goes() -> None:
+    pb = _with_manager_on_timeout(on_restart="fallback")
+    _, commands = advance(pb, _begin(pb), InDoubtOnRecovery(at(5)), ASK_ENV)
+    rows = [r for cp in checkpoints(commands) for r in cp.steps]
+    assert [(r.step_id, r.outcome) for r in rows] == [("verify", "in_doubt")]
+    assert "on_restart: fallback" in (rows[0].error or "")
+    assert only(commands, RunStep).step_id == "approve"
+
+
+def test_without_on_timeout_the_fallback_is_on_failure() -> None:
+    pb = _asking(on_restart="fallback")
+    state, commands = advance(pb, _begin(pb), InDoubtOnRecovery(at(5)), ASK_ENV)
+    assert state.status is Status.ESCALATED
+    assert [r.outcome for cp in checkpoints(commands) for r in cp.steps] == ["in_doubt", "terminal"]
+
+
+def test_a_cancel_pending_at_the_restart_is_honoured_instead_of_asking_again() -> None:
+    pb = _with_manager_on_timeout()
+    state = _begin(pb)
+    state, _ = advance(pb, state, SignalReceived(9, "cancel", {"reason": "closed"}, at(1)), ASK_ENV)
+    state, commands = advance(pb, state, InDoubtOnRecovery(at(5)), ASK_ENV)
+    assert state.status is Status.CANCELLED and not any(isinstance(c, RunStep) for c in commands)

@@ -4,6 +4,7 @@ in-doubt recovery, pinning, operator retry and two processes sharing one databas
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -331,6 +332,36 @@ async def test_an_attempt_left_in_doubt_by_a_crash(pool: asyncpg.Pool, rerun_saf
     else:
         assert execution["state"] == "ESCALATED" and len(slow.calls) == 1
         assert [s["outcome"] for s in execution["steps"]] == ["in_doubt", "terminal"]
+
+
+@dataclass
+class _SlowPush(Slow):
+    """Like ``verification.mfa``: not safe to re-run as the same attempt, may be asked again once."""
+
+    reask_after_restart: bool = True
+
+
+async def test_a_push_left_in_doubt_by_a_crash_is_asked_again_once(pool: asyncpg.Pool) -> None:
+    playbook, digest = await store_playbook(
+        pool,
+        playbook_yaml([step("a", "push", on_success="resolved", on_failure="escalate"), RESOLVED, ESCALATE]),
+    )
+    push = _SlowPush("push", rerun_safe=False)
+    engine = make_engine(pool, {"push": push})
+    await engine.start()
+    eid, _ = await engine.start_execution(19, playbook, digest, CTX)
+    await eventually(lambda: len(push.calls) == 1)
+    await engine.abort()  # the process dies while the push is out
+    push.release.set()
+    engine = make_engine(pool, {"push": push})
+    await engine.start()
+    try:
+        execution = await engine.wait_terminal(eid, timeout=10)
+    finally:
+        await engine.stop()
+    assert execution["state"] == "RESOLVED"
+    assert [c.idempotency_key for c in push.calls] == [f"{eid}:a:1", f"{eid}:a:2"], "one new push"
+    assert [s["outcome"] for s in execution["steps"]] == ["restart_reask", "success", "terminal"]
 
 
 class _BlockingDeliver(Slow):

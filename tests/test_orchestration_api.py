@@ -11,8 +11,9 @@ from service_support import BEARER, Running, running_service
 from ticketpilot.adapters.base import Ticket
 
 
-def _seed(svc: Running, ticket_id: int, email: str) -> None:
-    svc.services.adapters.tickets.seed(  # type: ignore[union-attr]
+async def _seed(svc: Running, ticket_id: int, email: str) -> None:
+    """A ticket in the sandbox HaloPSA (kept in PostgreSQL by the running service)."""
+    await svc.services.adapters.tickets.seed(  # type: ignore[union-attr,misc]
         Ticket(id=ticket_id, summary="Locked out", details="please help", user_email=email)
     )
 
@@ -23,7 +24,7 @@ async def _count(svc: Running, table: str) -> int:
 
 async def test_execute_playbook_is_idempotent_and_the_trail_is_complete(db_url: str, tmp_path: Path) -> None:
     async with running_service(db_url, tmp_path) as svc:
-        _seed(svc, 501, "jane.doe@contoso.example")
+        await _seed(svc, 501, "jane.doe@contoso.example")
         body = {"ticket_id": 501, "playbook_id": "password_reset", "context": {}}
         first = await svc.client.post("/api/v1/orchestration/execute_playbook", json=body, headers=BEARER)
         again = await svc.client.post("/api/v1/orchestration/execute_playbook", json=body, headers=BEARER)
@@ -47,7 +48,7 @@ async def test_the_target_is_the_tickets_requester_whatever_the_context_says(
     db_url: str, tmp_path: Path
 ) -> None:
     async with running_service(db_url, tmp_path) as svc:
-        _seed(svc, 502, "jane.doe@contoso.example")
+        await _seed(svc, 502, "jane.doe@contoso.example")
         body = {
             "ticket_id": 502,
             "playbook_id": "password_reset",
@@ -67,7 +68,7 @@ async def test_the_target_is_the_tickets_requester_whatever_the_context_says(
 
 async def test_bad_requests_are_clear_4xx_and_store_nothing(db_url: str, tmp_path: Path) -> None:
     async with running_service(db_url, tmp_path) as svc:
-        _seed(svc, 503, "jane.doe@contoso.example")
+        await _seed(svc, 503, "jane.doe@contoso.example")
         url = "/api/v1/orchestration/execute_playbook"
         cases = [
             ({"ticket_id": 503, "playbook_id": "nope"}, 404, "unknown_playbook"),
@@ -93,7 +94,7 @@ async def test_bad_requests_are_clear_4xx_and_store_nothing(db_url: str, tmp_pat
 
 async def test_cancel_a_waiting_execution_and_retry_an_escalated_one(db_url: str, tmp_path: Path) -> None:
     async with running_service(db_url, tmp_path, sandbox={"manager_timeout_s": 30.0}) as svc:
-        _seed(svc, 504, "manager-silent.ola@contoso.example")
+        await _seed(svc, 504, "manager-silent.ola@contoso.example")
         resp = await svc.client.post(
             "/api/v1/orchestration/execute_playbook",
             json={"ticket_id": 504, "playbook_id": "password_reset"},
@@ -110,7 +111,7 @@ async def test_cancel_a_waiting_execution_and_retry_an_escalated_one(db_url: str
         cancelled = await svc.execution(504)
         assert cancelled["state"] == "CANCELLED"
 
-        _seed(svc, 505, "sms-fail.pat@contoso.example")
+        await _seed(svc, 505, "sms-fail.pat@contoso.example")
         resp = await svc.client.post(
             "/api/v1/orchestration/execute_playbook",
             json={"ticket_id": 505, "playbook_id": "password_reset"},
@@ -135,7 +136,7 @@ async def test_per_service_endpoints_run_through_the_engine_and_never_answer_a_s
     db_url: str, tmp_path: Path
 ) -> None:
     async with running_service(db_url, tmp_path) as svc:
-        _seed(svc, 506, "jane.doe@contoso.example")
+        await _seed(svc, 506, "jane.doe@contoso.example")
         headers = {**BEARER, "Idempotency-Key": "op-1"}
         resp = await svc.client.post("/api/v1/verification/mfa", json={"ticket_id": 506}, headers=headers)
         assert resp.status == 200

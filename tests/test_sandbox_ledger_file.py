@@ -66,3 +66,21 @@ def test_without_a_path_nothing_is_written(tmp_path: Path) -> None:
     ledger = SandboxLedger()
     ledger.record("sms", to="+15550000001", body="hello")
     assert ledger.path is None and list(tmp_path.iterdir()) == []
+
+
+async def test_the_managers_approval_code_is_redacted_in_the_ledger_and_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "sandbox.jsonl"
+    ledger = SandboxLedger()
+    adapters = build_sandbox_adapters(Settings(sandbox={"ledger_path": str(path)}), ledger, NoClicks())
+    body = "TicketPilot: approve the request of Jane (ticket #7)? Reply YES 493817 to approve or NO 493817 to deny."
+    await adapters.sms.send(
+        phone_of("manager.jane@x.example"), body, idempotency_key="e1:verify:1:approval-sms"
+    )
+    [entry] = ledger.entries("sms")
+    assert entry.data["body"] == (
+        "TicketPilot: approve the request of Jane (ticket #7)? Reply YES [REDACTED] to approve or NO [REDACTED]"
+        " to deny."
+    )
+    assert entry.data["body_sha256"] is None, "six digits are guessed from a hash of the body in no time"
+    assert "493817" not in path.read_text(encoding="utf-8")
+    await adapters.extras["aclose"]()

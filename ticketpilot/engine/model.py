@@ -62,6 +62,9 @@ class StepTraits:
     rerun_safe: bool = False
     requires_secrets: tuple[str, ...] = ()
     produces_secrets: tuple[str, ...] = ()
+    reask_after_restart: bool = False
+    """Not safe to re-run as the same attempt, but may be asked again once as a new attempt after a restart
+    (an MFA push: a new push, its own idempotency key); the step's ``on_restart`` chooses."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +152,8 @@ class StepRecord:
     service: str | None
     attempt: int
     outcome: str
-    """success | failure | timeout | retry | in_doubt | secret_missing | cancelled | operator_retry | terminal"""
+    """success | failure | timeout | retry | in_doubt | restart_reask | secret_missing | cancelled |
+    operator_retry | terminal"""
     error: str | None
     detail: Mapping[str, Any]
     started_at: datetime | None

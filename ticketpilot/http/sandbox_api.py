@@ -1,4 +1,5 @@
-"""``GET /api/v1/sandbox/ledger``: what the sandbox adapters did (admin only; 404 outside sandbox mode)."""
+"""``GET /api/v1/sandbox/ledger``: what the sandbox adapters did (admin only; 404 outside sandbox mode). In the
+running service it reads PostgreSQL: the entries of every process on the database, across restarts."""
 
 from __future__ import annotations
 
@@ -29,5 +30,5 @@ async def sandbox_ledger(request: web.Request) -> web.Response:
         raise ApiError(400, "invalid_limit", "limit must be a whole number") from None
     if not 1 <= limit <= MAX_LIMIT:
         raise ApiError(400, "invalid_limit", f"limit must be between 1 and {MAX_LIMIT}")
-    entries = ledger.entries(kind)[-limit:]
-    return web.json_response({"count": len(entries), "entries": [e.as_dict() for e in entries]})
+    entries = await ledger.fetch(kind, limit)
+    return web.json_response({"count": len(entries), "entries": entries})

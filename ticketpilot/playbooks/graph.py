@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from ticketpilot.playbooks.model import SERVICES
+from ticketpilot.playbooks.model import REASKABLE_SERVICES, SERVICES
 from ticketpilot.playbooks.yaml_lines import item_line, key_line, value_line
 
 TRANSITIONS: tuple[str, ...] = ("on_success", "on_failure", "on_timeout")
-_SERVICE_ONLY_KEYS: tuple[str, ...] = ("service", "params", "timeout", "retry", *TRANSITIONS)
+_SERVICE_ONLY_KEYS: tuple[str, ...] = ("service", "params", "timeout", "retry", "on_restart", *TRANSITIONS)
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,19 @@ def _step_problems(index: int, step: _RawStep) -> Iterator[tuple[int, str]]:
         for key in ("on_success", "on_failure"):
             if step.node.get(key) is None:
                 yield step.line, f"{label} calls a service but has no {key}"
+        if (
+            step.node.get("on_restart") is not None
+            and service in SERVICES
+            and service not in REASKABLE_SERVICES
+        ):
+            yield (
+                key_line(step.node, "on_restart"),
+                (
+                    f"{label}: on_restart applies only to {', '.join(sorted(REASKABLE_SERVICES))}; a {service} "
+                    "step left in doubt by a restart is never asked again (a credential or a delivery is never "
+                    "re-sent; a manager approval resumes its wait)"
+                ),
+            )
 
 
 def _reachability_problems(

@@ -31,6 +31,17 @@ MIN_DURATION_S = 0.001
 MAX_DURATION_S = 30 * 24 * 3600.0
 """Every duration in a playbook lies between 1 ms and 30 days, so deadlines and timers never overflow."""
 
+REASKABLE_SERVICES: frozenset[str] = frozenset({"verification.mfa"})
+"""Services whose attempt, left in doubt by a restart, may be asked again (``on_restart``): a verification
+that asks the requester. A credential or a delivery in doubt is never re-sent; ``verification.manager``
+simply resumes its wait (the same request, no second card)."""
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+MIN_DURATION_S = 0.001
+MAX_DURATION_S = 30 * 24 * 3600.0
+"""Every duration in a playbook lies between 1 ms and 30 days, so deadlines and timers never overflow."""
+
 
 def parse_duration(value: Any) -> float:
     """``90``, ``"90s"``, ``"5m"``, ``"1h"``, ``"250ms"`` → seconds, between 1 ms and 30 days."""
@@ -92,6 +103,11 @@ class Step(Strict):
     on_failure: str | None = None
     on_timeout: str | None = None
     """Where a timeout leads; defaults to ``on_failure``."""
+    on_restart: Literal["reask", "fallback"] | None = None
+    """An attempt left in doubt by a restart (a push sent, no answer recorded), for a service in
+    :data:`REASKABLE_SERVICES`: ``reask`` (the default) asks again once, a new attempt; ``fallback`` goes
+    where an unanswered one would (``on_timeout``, else ``on_failure``). A second interruption always
+    takes the fallback."""
     on_restart: Literal["reask", "fallback"] | None = None
     """An attempt left in doubt by a restart (a push sent, no answer recorded), for a service in
     :data:`REASKABLE_SERVICES`: ``reask`` (the default) asks again once, a new attempt; ``fallback`` goes

@@ -1,7 +1,10 @@
 """``verification.mfa``: an MFA push to the requester, who proves it is them by approving it.
 
-Not safe to re-run: a second push after a crash would train users to approve pushes they did not expect
-(push fatigue), so an attempt left in doubt takes ``on_failure`` instead (usually manager approval).
+Not safe to re-run as the same attempt: the push may already be on the requester's phone. An attempt left
+in doubt by a restart is asked again at most once, as a new attempt (a new push, recorded as a
+``restart_reask`` step row), or, with the step's ``on_restart: fallback``, goes where an unanswered push goes
+(``on_timeout``, usually manager approval). Never more than one extra push: a re-ask interrupted again falls
+back, so restarts cannot train users to approve pushes they did not expect (push fatigue).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ class MfaVerification:
 
     name = "verification.mfa"
     rerun_safe = False
+    reask_after_restart = True
     requires_secrets: tuple[str, ...] = ()
     produces_secrets: tuple[str, ...] = ()
 

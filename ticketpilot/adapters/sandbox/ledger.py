@@ -6,6 +6,10 @@ secret: the adapters record a credential's existence, never its value, and SMS b
 body's SHA-256 is kept instead). With ``sandbox.ledger_path`` set, every entry is also written as one JSON
 line to that file and flushed at once, so what the sandbox did survives a SIGKILL of the process (the
 crash tests read it); the file therefore holds no secret either.
+
+With a :class:`~.store.SandboxStore` attached (the running service), :meth:`SandboxLedger.add` also writes
+each entry to ``sandbox_ledger`` in PostgreSQL, and :meth:`SandboxLedger.fetch` reads from there: the ledger
+of every process on the database, across restarts.
 """
 
 from __future__ import annotations
@@ -19,7 +23,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ticketpilot.adapters.sandbox.store import SandboxStore
 
 DEFAULT_MAX_ENTRIES = 1_000
 
@@ -62,6 +69,7 @@ class SandboxLedger:
         self._lock = threading.Lock()
         self._file: IO[str] | None = None
         self._path: Path | None = None
+        self._store: SandboxStore | None = None
         if path:
             self.persist_to(path)
 
@@ -84,6 +92,30 @@ class SandboxLedger:
             previous, self._file, self._path = self._file, opened, target
         if previous is not None:
             previous.close()
+
+    def attach(self, store: SandboxStore) -> None:
+        """Also keep every entry added with :meth:`add` in PostgreSQL (shared by every process)."""
+        self._store = store
+
+    @property
+    def shared(self) -> bool:
+        """Whether entries are kept in PostgreSQL."""
+        return self._store is not None
+
+    async def add(self, kind: str, **data: Any) -> LedgerEntry:
+        """:meth:`record`, then (with a store attached) the same entry in PostgreSQL. The file line comes
+        first: it is the trace that survives a SIGKILL between the side effect and the database write."""
+        entry = self.record(kind, **data)
+        if self._store is not None:
+            await self._store.append_ledger(entry.at, entry.kind, entry.data)
+        return entry
+
+    async def fetch(self, kind: str | None = None, limit: int = DEFAULT_MAX_ENTRIES) -> list[dict[str, Any]]:
+        """The newest ``limit`` entries (of ``kind``), oldest first: from PostgreSQL when a store is
+        attached (every process's entries, ``seq`` numbered there), else from memory."""
+        if self._store is not None:
+            return await self._store.ledger(kind, limit)
+        return [e.as_dict() for e in self.entries(kind)[-limit:]]
 
     def close(self) -> None:
         """Stop writing to the file (the in-memory ledger keeps working)."""
