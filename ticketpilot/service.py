@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import signal
 import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 Closer = Callable[[], Awaitable[None]]
+Drainer = Callable[[float], Awaitable[None]]
 
 
 @dataclass
@@ -50,9 +52,26 @@ class Services:
     readiness: Readiness = field(default_factory=Readiness)
     """What ``/readyz`` reports beyond its own database check: failing background loops, draining."""
     _closers: list[Closer] = field(default_factory=list)
+    _drainers: list[Drainer] = field(default_factory=list)
 
     def on_close(self, closer: Closer) -> None:
         self._closers.append(closer)
+
+    def on_drain(self, drainer: Drainer) -> None:
+        """``drainer(grace_s)`` runs at a graceful stop, before the HTTP server closes (in this order)."""
+        self._drainers.append(drainer)
+
+    async def drain(self, grace_s: float) -> None:
+        """Graceful stop, first part: not ready and refusing webhooks from now on; then the drainers finish
+        work in flight within one ``grace_s`` deadline and hand the rest over (leases, inbox rows)."""
+        self.readiness.drain()
+        deadline = time.monotonic() + grace_s
+        while self._drainers:
+            drainer = self._drainers.pop(0)
+            try:
+                await drainer(max(0.0, deadline - time.monotonic()))
+            except Exception:
+                log.exception("drain_step_failed")
 
     async def close(self) -> None:
         while self._closers:
@@ -325,7 +344,9 @@ async def _start_automation(services: Services, owner_id: str | None) -> None:
     services.on_close(dedupe.close)
     services.on_close(writer.stop)
     sandbox_tickets = adapters.tickets if isinstance(adapters.tickets, SandboxTickets) else None
-    intake = WebhookIntake(writer, dedupe, sandbox_tickets=sandbox_tickets)
+    intake = WebhookIntake(
+        writer, dedupe, sandbox_tickets=sandbox_tickets, refusing=lambda: services.readiness.draining
+    )
     services.intake = intake
     worker = InboxWorker(
         pool,
@@ -335,20 +356,33 @@ async def _start_automation(services: Services, owner_id: str | None) -> None:
         settings.halopsa,
         poll_s=settings.engine.inbox_poll_s,
         max_decision_delay_s=settings.gate.max_decision_delay_s,
+        lease_s=settings.engine.inbox_lease_s,
+        owner=engine.owner_id,
     )
     intake.set_listener(worker.wake)
 
     await engine.start()
     services.on_close(engine.stop)
+    # A graceful stop, within one grace: no new step begins; decisions in flight finish (their executions
+    # are recorded for the next owner); step calls in flight finish; then leases and rows are handed over.
+    services.on_drain(_quiesce(engine))
+    services.on_drain(worker.stop)
+    services.on_drain(lambda grace_s: engine.stop(grace_s=grace_s))
     spawn(services, outbox.run(services.readiness), "outbox-worker")
     spawn(services, worker.run(services.readiness), "inbox-worker")
 
 
+def _quiesce(engine: Any) -> Drainer:
+    async def quiesce(_grace_s: float) -> None:
+        engine.quiesce()
+
+    return quiesce
+
+
 async def serve(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then stop every part cleanly (embedded PostgreSQL included)."""
-    from aiohttp import web
-
     from ticketpilot.http.app import build_app
+    from ticketpilot.http.server import start_http
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -357,10 +391,8 @@ async def serve(settings: Settings) -> None:
     async with database_url(settings) as dsn:
         services = await start_services(settings, dsn, owner_id=engine_owner_id(settings))
         try:
-            runner = web.AppRunner(build_app(services), access_log=None, shutdown_timeout=5.0)
-            await runner.setup()
-            site = web.TCPSite(runner, settings.http.host, settings.http.port)
-            await site.start()
+            # Header and keep-alive timeouts, a connection cap, rate-limited accept errors (http/server.py).
+            runner, _site = await start_http(build_app(services), settings.http)
             log.info(
                 "service_started",
                 url=f"http://{settings.http.host}:{settings.http.port}",
@@ -368,8 +400,12 @@ async def serve(settings: Settings) -> None:
             )
             try:
                 await stop.wait()
+                grace_s = settings.engine.shutdown_grace_s
+                log.info("service_stopping", grace_s=grace_s)
+                # At once: /readyz 503 and webhooks refused (the proxy retries them on another replica);
+                # work in flight gets the grace; leases and inbox rows are handed over, not left to expire.
+                await services.drain(grace_s)
             finally:
-                log.info("service_stopping")
                 await runner.cleanup()
         finally:
             await services.close()

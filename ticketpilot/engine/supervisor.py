@@ -153,6 +153,11 @@ class Engine:
         self._lease_task = asyncio.create_task(self._lease_loop(), name="engine-leases")
         log.info("engine_started", owner=self.owner_id, recovered=recovered)
 
+    def quiesce(self) -> None:
+        """First part of a graceful stop: no new side effect begins from now on. Calls in flight go on and
+        their outcomes are recorded; new executions are still recorded (for the next owner to run)."""
+        self._runtime.stopping = True
+
     async def stop(self, grace_s: float | None = None) -> None:
         """Graceful: accept nothing new, let calls in flight finish and commit (within ``grace_s``, default
         ``stop_grace_s``), release every lease so that another process resumes them at once."""

@@ -10,8 +10,9 @@ For each pending ``webhook_inbox`` row, oldest first:
    ``halopsa.status_closed_ids``) has its live executions cancelled with the reason
    "ticket closed in HaloPSA". An update never starts a decision.
 
-Rows are claimed with ``FOR UPDATE SKIP LOCKED`` and a lease, so several workers or processes share the
-table and a crashed worker's rows come back after the lease. Rows of one ticket are handled in order.
+Rows are claimed with ``FOR UPDATE SKIP LOCKED`` and a short lease renewed by a heartbeat
+(``inbox_claims.py``), so several workers or processes share the table, a killed worker's rows are taken over
+within one lease, and ``stop()`` gives back at once what a gracefully stopped one has not finished. Rows of one ticket are handled in order.
 Failures back off exponentially (HaloPSA down, database hiccup); a refusal that cannot change (ticket
 not found, 4xx) or ``max_attempts`` failures mark the row ``failed`` with its error.
 
@@ -25,7 +26,11 @@ with a ``*_unavailable`` blocker if the vendor still fails.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import random
+import socket
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -40,6 +45,7 @@ from ticketpilot.config import HalopsaConfig
 from ticketpilot.gate.blockers import BlockerName
 from ticketpilot.gate.deferral import DecisionDeferred, may_defer, next_attempt_at
 from ticketpilot.gate.deliveries import TICKET_CREATED, TICKET_UPDATED
+from ticketpilot.gate.inbox_claims import CLAIM, Heartbeat, release
 from ticketpilot.gate.outbox import backoff_s
 from ticketpilot.gate.policy import utc_now
 from ticketpilot.gate.polling import run_rounds
@@ -68,19 +74,6 @@ class ExecutionCanceller(Protocol):
     async def cancel(self, execution_id: UUID, reason: str) -> Any: ...
 
 
-_CLAIM = """
-WITH claimable AS (
-    SELECT id FROM webhook_inbox
-     WHERE status = 'pending' AND next_attempt_at <= $1
-     ORDER BY id
-     LIMIT $2
-     FOR UPDATE SKIP LOCKED
-)
-UPDATE webhook_inbox w SET attempts = w.attempts + 1, next_attempt_at = $3
-  FROM claimable WHERE w.id = claimable.id
-RETURNING w.id, w.event, w.ticket_id, w.attempts, w.deferred_since
-"""
-
 _UPSERT_TICKET = """
 INSERT INTO tickets (ticket_id, summary, requester_email, requester_oid, status_id, closed, updated_at)
 VALUES ($1, $2, $3, NULLIF($4, ''), $5, $6, $7)
@@ -108,6 +101,7 @@ class InboxWorker:
         batch_size: int = 32,
         concurrency: int = 4,
         lease_s: float = 300.0,
+        owner: str | None = None,
         max_attempts: int = 10,
         backoff_base_s: float = 5.0,
         backoff_max_s: float = 900.0,
@@ -129,20 +123,60 @@ class InboxWorker:
         self._backoff_max_s = backoff_max_s
         self._max_decision_delay = timedelta(seconds=max_decision_delay_s)
         self._wake = asyncio.Event()
+        self._owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._heartbeat = Heartbeat(pool, self._owner, self._lease, clock)
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """New rows were committed: process soon."""
         self._wake.set()
 
     async def run(self, readiness: Readiness | None = None) -> None:
-        """Process rows until cancelled; a failed round is logged, reported to ``readiness`` and retried."""
-        await run_rounds(self.run_once, self._wake, self._poll_s, "inbox", readiness=readiness)
+        """Process rows until cancelled or stopped; a failed round is logged, reported to ``readiness`` and
+        retried. First gives back what this owner's previous incarnation held (it died or was stopped)."""
+        self._task = asyncio.current_task()
+        with contextlib.suppress(Exception):  # unreachable database: the lease brings those rows back anyway
+            if released := await release(self._pool, self._owner, self._clock()):
+                log.info("inbox_rows_released", owner=self._owner, count=released, why="previous run")
+        self._heartbeat.start()
+        try:
+            await run_rounds(
+                self.run_once,
+                self._wake,
+                self._poll_s,
+                "inbox",
+                readiness=readiness,
+                stopping=lambda: self._stopping,
+            )
+        finally:
+            await self._heartbeat.stop()
+
+    async def stop(self, grace_s: float) -> None:
+        """Graceful stop: claim nothing more, let the rows in progress finish within ``grace_s`` (their
+        heartbeat keeps them), then give back at once every claimed row not finished."""
+        self._stopping = True
+        self._wake.set()
+        task = self._task
+        if task is not None and not task.done():
+            _, pending = await asyncio.wait({task}, timeout=grace_s)
+            if pending:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        await self._heartbeat.stop()
+        try:
+            released = await release(self._pool, self._owner, self._clock())
+        except Exception as exc:  # unreachable database: the short lease hands them over instead
+            log.warning("inbox_release_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+            return
+        log.info("inbox_worker_stopped", owner=self._owner, released=released)
 
     async def run_once(self) -> int:
         """Claim due rows and process them (in order per ticket); returns how many were claimed."""
         now = self._clock()
         async with self._pool.acquire() as conn:
-            rows = await conn.fetch(_CLAIM, now, self._batch_size, now + self._lease)
+            rows = await conn.fetch(CLAIM, now, self._batch_size, now + self._lease, self._owner)
+        self._heartbeat.hold(r["id"] for r in rows)
         by_ticket: dict[int | None, list[Any]] = defaultdict(list)
         for row in rows:
             by_ticket[row["ticket_id"]].append(row)
@@ -167,7 +201,12 @@ class InboxWorker:
     async def _process_ticket(self, rows: list[Any]) -> None:
         async with self._semaphore:
             for row in rows:
-                await self._process_row(row)
+                if self._stopping:
+                    return  # not started: stop() gives it back
+                try:
+                    await self._process_row(row)
+                finally:
+                    self._heartbeat.let_go(row["id"])
 
     async def _process_row(self, row: Any) -> None:
         row_id: int = row["id"]
@@ -272,7 +311,7 @@ class InboxWorker:
         )
         async with self._pool.acquire() as conn:
             await conn.execute(
-                "UPDATE webhook_inbox SET next_attempt_at = $2, last_error = $3 WHERE id = $1",
+                "UPDATE webhook_inbox SET next_attempt_at = $2, last_error = $3, claimed_by = NULL WHERE id = $1",
                 row_id,
                 self._clock() + timedelta(seconds=delay),
                 error[:1000],
@@ -309,7 +348,7 @@ class InboxWorker:
         )
         async with self._pool.acquire() as conn:
             await conn.execute(
-                "UPDATE webhook_inbox SET next_attempt_at = $2, last_error = $3,"
+                "UPDATE webhook_inbox SET next_attempt_at = $2, last_error = $3, claimed_by = NULL,"
                 " deferred_since = COALESCE(deferred_since, $4) WHERE id = $1",
                 row_id,
                 next_at,
@@ -320,7 +359,8 @@ class InboxWorker:
     async def _finish(self, row_id: int, status: str, error: str | None) -> None:
         async with self._pool.acquire() as conn:
             await conn.execute(
-                "UPDATE webhook_inbox SET status = $2, last_error = $3, processed_at = $4 WHERE id = $1",
+                "UPDATE webhook_inbox SET status = $2, last_error = $3, processed_at = $4, claimed_by = NULL"
+                " WHERE id = $1",
                 row_id,
                 status,
                 error[:1000] if error else None,

@@ -25,7 +25,7 @@ import structlog
 from ticketpilot.adapters.base import NotFound, Ticket
 from ticketpilot.gate.dedupe import RedisDedupe
 from ticketpilot.gate.deliveries import SOURCE, Delivery, parse_body
-from ticketpilot.gate.inbox_writer import InboxWriter
+from ticketpilot.gate.inbox_writer import InboxUnavailable, InboxWriter
 from ticketpilot.metrics import WEBHOOKS_DEDUPLICATED, WEBHOOKS_RECEIVED
 
 log = structlog.get_logger(__name__)
@@ -63,11 +63,15 @@ class WebhookIntake:
         *,
         sandbox_tickets: SandboxTickets | None = None,
         on_recorded: Callable[[], None] | None = None,
+        refusing: Callable[[], bool] = lambda: False,
     ) -> None:
+        """``refusing()``: True while the service drains for a graceful stop; deliveries are then refused
+        (:class:`InboxUnavailable`, answered 503) so the proxy retries them on another replica."""
         self._writer = writer
         self._dedupe = dedupe
         self._sandbox = sandbox_tickets
         self._on_recorded = on_recorded
+        self._refusing = refusing
 
     @property
     def seeds_sandbox(self) -> bool:
@@ -84,6 +88,8 @@ class WebhookIntake:
         Returns once every new delivery is committed. Raises (→ 503, HaloPSA retries) if the inbox
         cannot be written.
         """
+        if self._refusing():
+            raise InboxUnavailable("the service is stopping; retry on another replica")
         parsed = parse_body(event, body, source=source)
         _received(source, event).inc(len(parsed.deliveries) + len(parsed.ignored))
         for reason in parsed.ignored:

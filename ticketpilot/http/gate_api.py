@@ -19,6 +19,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ticketpilot.gate.deliveries import TICKET_CREATED
+from ticketpilot.gate.inbox_writer import InboxUnavailable
 from ticketpilot.gate.service import Gate
 from ticketpilot.http.auth import require_admin
 from ticketpilot.http.context import SERVICES
@@ -102,5 +103,8 @@ async def create_sandbox_ticket(request: web.Request) -> web.Response:
             "user_email": ask.user_email,
         },
     }
-    await intake.receive(TICKET_CREATED, delivery)
+    try:
+        await intake.receive(TICKET_CREATED, delivery)
+    except InboxUnavailable:  # database unreachable, or the service is stopping: retry later
+        raise ApiError(503, "unavailable", "the ticket could not be recorded; retry later") from None
     return web.json_response({"ticket_id": ticket_id}, status=201)

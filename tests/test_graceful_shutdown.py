@@ -1,0 +1,266 @@
+"""Rolling deploys with REAL service processes: SIGTERM drains and hands over at once; SIGKILL loses a row's
+claim within seconds.
+
+The decision in flight is held open by an OpenAI-compatible fake on loopback that answers late (the gate's
+LLM call is the vendor call of a decision); the MFA push in flight is the sandbox's, answered after a few
+seconds. Process B, started on the same database once A is gone, uses the offline classifier.
+
+- SIGTERM: ``/readyz`` says 503 and webhooks are refused (503) while A still runs; the MFA push in flight
+  finishes within ``[engine] shutdown_grace_s`` and its outcome is recorded; the decision that outlives the
+  grace is cut; then A's execution leases and its claimed inbox row are released at once (not counted as an
+  attempt), so B resumes both immediately — the leases and the inbox lease are set to two minutes here, so
+  only the release explains it.
+- SIGKILL: nothing is released, but the inbox row's lease is short and renewed only while its owner lives, so
+  B decides the ticket within seconds, not after the five minutes the lease used to last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+from fakes.openai import OpenAiFake
+from service_process import (
+    LOCKOUT_TEXT,
+    WEBHOOK_AUTH,
+    ServiceProcess,
+    api_session,
+    drop_database,
+    fresh_database,
+)
+
+pytestmark = pytest.mark.slow
+
+ANSWER = {
+    "category": "REQUEST",
+    "sub_category": "PASSWORD_RESET",
+    "confidence": 0.95,
+    "reasoning": "The requester cannot sign in to their own work account.",
+    "own_account": True,
+    "risk_flags": [],
+}
+LONG = {"lease_s": 120.0, "lease_renew_every_s": 40.0, "inbox_lease_s": 120.0}
+SILENT_MANAGER = {"manager_sms_fallback_after_s": 600.0, "manager_timeout_s": 600.0}
+
+
+def _llm(fake: OpenAiFake) -> dict[str, Any]:
+    return {
+        "api_key": fake.api_key,
+        "base_url": fake.base_url,
+        "mode": "llm",
+        "timeout_s": 120.0,
+        "max_retries": 0,
+    }
+
+
+def _ticket(ticket_id: int, email: str) -> dict[str, Any]:
+    return {"id": ticket_id, "summary": LOCKOUT_TEXT[0], "details": LOCKOUT_TEXT[1], "user_email": email}
+
+
+async def _post(
+    session: aiohttp.ClientSession, svc: ServiceProcess, event: str, ticket: dict[str, Any]
+) -> int:
+    delivery = {"id": f"{event}-{ticket['id']}", "object_id": ticket["id"], "ticket": ticket}
+    async with session.post(
+        f"{svc.base_url}/webhooks/halopsa/{event}", json=[delivery], auth=WEBHOOK_AUTH
+    ) as resp:
+        await resp.read()
+        return resp.status
+
+
+async def _until(what: str, check: Callable[[], Awaitable[Any]], timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+async def _llm_calls(fake: OpenAiFake, n: int) -> None:
+    async def arrived() -> bool:
+        return len(fake.calls("POST", "chat/completions")) >= n
+
+    await _until(f"{n} LLM call(s)", arrived, 30)
+
+
+async def _inbox_row(db: asyncpg.Connection, ticket_id: int) -> Any:
+    return await db.fetchrow(
+        "SELECT status, attempts, claimed_by, next_attempt_at <= clock_timestamp() AS due FROM webhook_inbox"
+        " WHERE ticket_id = $1 AND event = 'ticket_created'",
+        ticket_id,
+    )
+
+
+async def _decided(db: asyncpg.Connection, ticket_id: int) -> bool:
+    return bool(
+        await db.fetchval("SELECT count(*) FROM classification_results WHERE ticket_id = $1", ticket_id)
+    )
+
+
+@pytest.fixture
+async def database(pg_admin_url: str, pg_template: str) -> Any:
+    url = await fresh_database(pg_admin_url, pg_template, prefix="tp_drain")
+    yield url
+    await drop_database(pg_admin_url, url)
+
+
+async def test_sigterm_refuses_at_once_finishes_calls_in_flight_and_hands_everything_over(
+    database: str, tmp_path: Path
+) -> None:
+    fake = OpenAiFake(spec=False)
+    await fake.start()
+    fake.answer_with(ANSWER)
+    a = ServiceProcess(
+        "a",
+        tmp_path,
+        database,
+        overrides={
+            "llm": _llm(fake),
+            "engine": {**LONG, "shutdown_grace_s": 8.0},
+            "sandbox": {**SILENT_MANAGER, "mfa_approve_after_s": 5.0},
+        },
+    )
+    b = ServiceProcess("b", tmp_path, database, overrides={"engine": LONG, "sandbox": SILENT_MANAGER})
+    silent, pushing, deciding = (
+        _ticket(920_001, "manager-silent.drain@contoso.example"),
+        _ticket(920_002, "pushing.drain@contoso.example"),
+        _ticket(920_003, "deciding.drain@contoso.example"),
+    )
+    db = await asyncpg.connect(database)
+    try:
+        async with api_session() as session:
+            await a.start()
+            await a.wait_ready(session)
+            # A holds: an execution parked for a manager, one whose MFA push is in flight, and a decision
+            # whose LLM call is in flight.
+            assert await _post(session, a, "ticket_created", silent) == 200
+
+            async def parked() -> bool:
+                execution = await a.execution(session, silent["id"])
+                return execution is not None and execution["state"] == "WAITING"
+
+            await _until("an execution parked for the manager", parked, 30)
+            assert await _post(session, a, "ticket_created", pushing) == 200
+            await _until(
+                "the MFA push to be in flight",
+                lambda: a.execution(session, pushing["id"]),
+                30,
+            )
+            fake.delay_s = 300.0
+            assert await _post(session, a, "ticket_created", deciding) == 200
+            await _llm_calls(fake, 3)
+
+            assert a.proc is not None
+            a.proc.terminate()
+            began = time.monotonic()
+
+            # At once, while A still finishes its work: not ready, and webhooks refused (503).
+            async def refusing() -> bool:
+                async with session.get(f"{a.base_url}/readyz") as resp:
+                    body = await resp.json()
+                return resp.status == 503 and body["checks"]["service"]["draining"]
+
+            await _until("/readyz to answer 503", refusing, 5)
+            assert not a.exited
+            assert (
+                await _post(session, a, "ticket_created", _ticket(920_004, "late.drain@contoso.example"))
+                == 503
+            )
+            assert not a.exited, "A was gone before the grace: nothing was drained"
+
+            assert await a.wait_exit(30) == 0, a.log_tail()
+            assert time.monotonic() - began < 8.0 + 15.0
+
+        # The push in flight finished within the grace and its outcome is recorded; nothing after it began.
+        steps = await db.fetch(
+            "SELECT s.step_id, s.outcome FROM playbook_step_executions s JOIN playbook_executions e"
+            " USING (execution_id) WHERE e.ticket_id = $1 ORDER BY s.seq",
+            pushing["id"],
+        )
+        assert [(r["step_id"], r["outcome"]) for r in steps][-1:] == [("verify_mfa", "success")], steps
+        # Every lease released at once, and the decision cut at the grace is given back, due now, its
+        # attempt not counted.
+        held = await db.fetch(
+            "SELECT ticket_id, owner, lease_until FROM playbook_executions WHERE state IN ('RUNNING', 'WAITING')"
+        )
+        assert {r["ticket_id"] for r in held} == {silent["id"], pushing["id"]}, held
+        assert all(r["owner"] is None and r["lease_until"] is None for r in held), held
+        row = await _inbox_row(db, deciding["id"])
+        assert row is not None and row["status"] == "pending" and row["claimed_by"] is None, row
+        assert row["due"] and row["attempts"] == 0, row
+        assert not await _decided(db, deciding["id"])
+
+        # B resumes all of it at once (its leases and inbox lease are two minutes: only a release explains it).
+        async with api_session() as session:
+            await b.start()
+            await b.wait_ready(session)
+            for ticket in (silent, pushing, deciding):  # B's sandbox HaloPSA learns the tickets
+                assert await _post(session, b, "ticket_updated", ticket) == 200
+
+            async def b_owns_the_executions() -> bool:
+                owners = {
+                    r["owner"]
+                    for r in await db.fetch(
+                        "SELECT owner FROM playbook_executions WHERE ticket_id = ANY($1::bigint[])",
+                        [silent["id"], pushing["id"]],
+                    )
+                }
+                return owners == {"proc-b"} or owners == {"proc-b", None}
+
+            await _until("B to take the executions over", b_owns_the_executions, 20)
+            await _until("B to decide the ticket A left", lambda: _decided(db, deciding["id"]), 20)
+            resolved = await b.wait_execution(session, pushing["id"], timeout=30)
+            assert resolved["state"] == "RESOLVED", resolved
+            await b.stop()
+    finally:
+        for p in (a, b):
+            if p.proc is not None and not p.exited:
+                await p.kill()
+        await db.close()
+        await fake.stop()
+
+
+async def test_a_killed_process_claimed_inbox_rows_are_taken_over_within_seconds(
+    database: str, tmp_path: Path
+) -> None:
+    fake = OpenAiFake(spec=False)
+    await fake.start()
+    fake.answer_with(ANSWER)
+    fake.delay_s = 300.0
+    short = {"inbox_lease_s": 3.0}
+    a = ServiceProcess("a", tmp_path, database, overrides={"llm": _llm(fake), "engine": short})
+    b = ServiceProcess("b", tmp_path, database, overrides={"engine": short})
+    ticket = _ticket(930_001, "killed.claim@contoso.example")
+    db = await asyncpg.connect(database)
+    try:
+        async with api_session() as session:
+            await a.start()
+            await a.wait_ready(session)
+            assert await _post(session, a, "ticket_created", ticket) == 200
+            await _llm_calls(fake, 1)  # A has claimed the row and is deciding it
+            await a.kill()
+            row = await _inbox_row(db, ticket["id"])
+            assert row["status"] == "pending" and row["claimed_by"] == "proc-a", row
+
+            await b.start()
+            await b.wait_ready(session)
+            assert await _post(session, b, "ticket_updated", ticket) == 200  # B's sandbox learns the ticket
+            await _until("B to decide the ticket A was deciding", lambda: _decided(db, ticket["id"]), 20)
+            execution = await b.wait_execution(session, ticket["id"], timeout=30)
+            assert execution["state"] == "RESOLVED", execution
+            await b.stop()
+    finally:
+        for p in (a, b):
+            if p.proc is not None and not p.exited:
+                await p.kill()
+        await db.close()
+        await fake.stop()
