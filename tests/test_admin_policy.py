@@ -93,6 +93,9 @@ async def test_cooldown_refuses_unless_an_audited_override_is_given(db_url: str,
         assert (status, body["error"]) == (409, "cooldown")
         assert len(svc.ledger.entries("tap_issued")) == 1
 
+        blank = {"ticket_id": 604, "playbook_id": "password_reset", "override": {"reason": "  "}}
+        status, body = await _post(svc, EXECUTE, blank)
+        assert (status, body["error"]) == (400, "invalid_request"), "an override needs a reason"
         reason = "user verified in person at the service desk"
         status, body = await _post(
             svc, EXECUTE, {"ticket_id": 604, "playbook_id": "password_reset", "override": {"reason": reason}}

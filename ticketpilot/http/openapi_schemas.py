@@ -177,7 +177,11 @@ SCHEMAS: Json = {
     "EnabledRequest": obj({"enabled": BOOL}),
     # --- orchestration and services
     "Override": {
-        **obj({"reason": {"type": "string", "minLength": 1, "maxLength": 500}}, ["reason"], closed=True),
+        **obj(
+            {"reason": {"type": "string", "minLength": 1, "maxLength": 500, "pattern": "\\S"}},
+            ["reason"],
+            closed=True,
+        ),
         "description": "Proceed despite the requester's cooldown or the global rate limit (never a kill switch "
         "or shadow mode). The reason is recorded with the execution (its `operator` field), as a private note "
         "on the ticket and in the log.",

@@ -42,7 +42,8 @@ class Override(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=500, pattern=r"\S")
+    """Why the operator proceeds anyway (not blank): kept with the execution, on the ticket and in the log."""
 
 
 class ExecuteRequest(BaseModel):
