@@ -8,6 +8,11 @@ Rules it encodes (DESIGN §2):
   between the two leaves the step ``pending`` (not in doubt), so it simply starts after a restart.
 - Retryable failures are retried under the step's policy; a *timeout* is retried only when the service is
   ``rerun_safe`` (its side effect may have happened); anything else takes ``on_failure`` (``on_timeout``).
+- Budgets are durable: the attempts of a step and the credentials a step issued are counted in the
+  checkpointed state, so a restart never grants a step more tries than its ``retry.max_attempts``, nor a
+  credential step more credentials than :func:`~ticketpilot.engine.attempts.credential_budget`. A secret lost
+  in a restart is re-issued by its producer only within that budget; the step that needed it then continues
+  its own retry count where it was.
 - Cancellation takes effect at the next safe point: never while a side effect is running.
 - Exactly one terminal state; ``FAILED`` (an engine error) is escalated like ``ESCALATED``.
 """
@@ -19,7 +24,15 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from ticketpilot.engine.attempts import after_failure, begin_attempt, goto, rerun_safe, time_out
+from ticketpilot.engine.attempts import (
+    RESUME_TRIES,
+    after_failure,
+    begin_attempt,
+    credential_budget,
+    goto,
+    rerun_safe,
+    time_out,
+)
 from ticketpilot.engine.model import (
     ENGINE_KEY,
     OUTPUTS_KEY,
@@ -56,7 +69,8 @@ from ticketpilot.playbooks.model import Playbook, Step
 from ticketpilot.steps import Failed, Signal, StepEvent, Succeeded, Wake
 
 MAX_REWINDS = 3
-"""How many times one execution may go back to a secret's producer before it is an engine error."""
+"""At most this many times one execution goes back to a secret's producer, whatever its retry policy allows
+(:func:`~ticketpilot.engine.attempts.credential_budget`); then the step that needed it takes ``on_failure``."""
 _NO_ENV = MachineEnv()
 
 
@@ -320,16 +334,29 @@ def _on_secret_missing(
             state, now, tx, f"step {step.id!r} needs secret(s) {orphans} that no earlier step produced"
         )
     rewinds = int(state.context.get(ENGINE_KEY, {}).get("rewinds", 0))
-    if rewinds >= MAX_REWINDS:
-        return fail(state, now, tx, f"secret(s) {sorted(producers)} lost {rewinds} times; giving up")
     order = {s.id: i for i, s in enumerate(definition.steps)}
     target = min((p for p in producers.values() if p is not None), key=lambda p: order.get(p, 0))
+    producer = definition.step(target)
+    budget = min(credential_budget(producer), MAX_REWINDS + 1)
+    if rewinds + 1 >= budget:
+        # Durable like the attempts: no restart, however many, makes the producer issue one more.
+        error = (
+            f"secret(s) {sorted(producers)} not in memory (lost in a restart); {target} already issued "
+            f"{rewinds + 1} credential(s), the most this playbook allows per execution, so none is re-issued"
+        )
+        tx.row(state, step, "secret_missing", now, error=error)
+        failed = state.evolve(failed_step=step.id, last_error=f"{step.id}: {error}")
+        if state.pending_cancel:
+            return cancel(failed, now, tx, state.pending_cancel, row=False)
+        return goto(definition, failed, step.on_failure, now, env, tx)
     error = f"secret(s) {sorted(producers)} not in memory (lost in a restart); re-running {target}"
     tx.row(state, step, "secret_missing", now, error=error)
     engine = dict(state.context.get(ENGINE_KEY, {}))
     engine["rewinds"] = rewinds + 1
+    # This attempt sent nothing (it stopped for want of the secret): once the producer has made a new one,
+    # the step goes on with the same try of its retry budget, not a fresh budget.
+    engine[RESUME_TRIES] = {**engine.get(RESUME_TRIES, {}), step.id: max(1, state.tries)}
     rewound = state.evolve(context={**state.context, ENGINE_KEY: engine})
-    producer = definition.step(target)
     return begin_attempt(definition, rewound, producer, rewound.attempts_of(target) + 1, 1, now, env, tx)
 
 
@@ -351,7 +378,7 @@ def _operator_retry(
         summary=event.reason,
         detail={"from_state": state.status.value},
     )
-    engine = {**state.context.get(ENGINE_KEY, {}), "rewinds": 0}
+    engine = {**state.context.get(ENGINE_KEY, {}), "rewinds": 0, RESUME_TRIES: {}}
     revived = state.evolve(
         status=Status.RUNNING,
         escalation_reason=None,
