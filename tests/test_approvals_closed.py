@@ -210,6 +210,17 @@ async def test_sms_codes_of_an_ended_execution_say_no_longer_needed_and_record_n
     assert await flow.recorded(request_id) == NOTHING
 
 
+async def test_a_link_already_answered_says_so_after_the_execution_ended(flow: Flow) -> None:
+    """The approver's own earlier answer is the clearer story than "no longer needed"."""
+    call, request_id = await flow.open()
+    path, query = _local(flow.cards.link("Approve"))
+    assert (await flow.client.post(path, data=query)).status == 200
+    await end_execution(flow.pool, call.execution_id, "RESOLVED")
+    replay = await flow.client.post(path, data=query)
+    assert replay.status == 403 and "Already answered" in await replay.text()
+    assert (await flow.recorded(request_id))[1] == "approve"
+
+
 async def test_live_execution_still_takes_the_answer(flow: Flow) -> None:
     """The control: the same link and code are taken while the execution waits."""
     _, request_id = await flow.open()

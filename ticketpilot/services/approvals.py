@@ -217,10 +217,10 @@ class ApprovalDesk:
         if row is None or not hmac.compare_digest(str(row["token_hash"] or ""), expected):
             raise ApprovalRejected("invalid", request_id)
         request = ApprovalRequest.from_row(row)
+        if request.decided_at is not None:  # the approver's own earlier answer is the clearer story
+            raise ApprovalRejected("answered", request_id)
         if row["execution_state"] not in LIVE_EXECUTION_STATES:
             raise ApprovalRejected("closed", request_id)
-        if request.decided_at is not None:
-            raise ApprovalRejected("answered", request_id)
         if request.expires_at <= now:
             raise ApprovalRejected("expired", request_id)
         return request, expected
@@ -365,14 +365,14 @@ class ApprovalDesk:
         return DecisionOutcome(request, decision, channel, delivered)
 
     async def _why_not_open(self, request_id: UUID) -> RejectReason:
-        """Why a request takes no answer now: ``invalid`` (unknown), ``closed`` (its execution ended),
-        ``answered`` or ``expired``."""
+        """Why a request takes no answer now: ``invalid`` (unknown), ``answered``, ``closed`` (its execution
+        ended) or ``expired``."""
         row = await self._pool.fetchrow(f"{_WITH_EXECUTION} WHERE r.id = $1", request_id)
         if row is None:
             return "invalid"
-        if row["execution_state"] not in LIVE_EXECUTION_STATES:
-            return "closed"
-        return "answered" if row["decided_at"] is not None else "expired"
+        if row["decided_at"] is not None:
+            return "answered"
+        return "closed" if row["execution_state"] not in LIVE_EXECUTION_STATES else "expired"
 
     async def _execution_ended(self, execution_id: UUID) -> bool:
         state = await self._pool.fetchval(
