@@ -36,7 +36,10 @@ from service_process import (
     fresh_database,
 )
 
-from ticketpilot.engine.signals import deliver_signal
+from ticketpilot.engine.signals import CHANNEL, SignalListener, deliver_signal
+from ticketpilot.gate.deliveries import Delivery
+from ticketpilot.gate.inbox_writer import InboxUnavailable, InboxWriter
+from ticketpilot.readiness import Readiness
 
 pytestmark = pytest.mark.slow
 
@@ -226,3 +229,74 @@ async def test_postgresql_restart_is_survived_without_restarting_the_service(tmp
                 await svc.kill()
     finally:
         await asyncio.to_thread(cluster.remove)
+
+
+# ---- the two loops the report named, in process: fast and exact --------------------------------------------
+
+
+async def _terminate_backends(admin_url: str, db_url: str) -> None:
+    """Terminate every backend of the database; returns once this process has seen its connections drop
+    (a probe connection closed by the same termination), so the pool has detached the lost ones."""
+    probe = await asyncpg.connect(db_url)
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            db_url.rsplit("/", 1)[1],
+        )
+    finally:
+        await admin.close()
+    deadline = time.monotonic() + 10
+    while not probe.is_closed() and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    assert probe.is_closed()
+    for _ in range(5):  # the other connections' end-of-stream, read in the same loop iterations
+        await asyncio.sleep(0)
+
+
+def _delivery(n: int) -> Delivery:
+    return Delivery("halopsa", "ticket_created", f"outage-{n}", n, {"id": f"outage-{n}"})
+
+
+async def test_the_inbox_writer_answers_every_request_after_losing_its_connection(
+    pool: asyncpg.Pool, db_url: str, pg_admin_url: str
+) -> None:
+    writer = InboxWriter(pool)
+    try:
+        assert await writer.record([_delivery(1)]) == [True]
+        await _terminate_backends(pg_admin_url, db_url)
+        # The batch on the lost connection is refused (503), never left waiting; the next ones are recorded.
+        outcomes: list[object] = []
+        for n in (2, 3, 4):
+            try:
+                outcomes.append(await asyncio.wait_for(writer.record([_delivery(n)]), 10))
+            except InboxUnavailable:
+                outcomes.append("unavailable")
+        assert outcomes[1:] == [[True], [True]], outcomes
+        assert outcomes[0] in ("unavailable", [True]), outcomes
+    finally:
+        await writer.stop()
+
+
+async def test_the_signal_listener_comes_back_by_itself_and_says_so(
+    pool: asyncpg.Pool, db_url: str, pg_admin_url: str
+) -> None:
+    readiness = Readiness()
+    heard: list[uuid.UUID] = []
+    reconnected = asyncio.Event()
+    listener = SignalListener(pool, heard.append, on_reconnect=reconnected.set, readiness=readiness)
+    await listener.start()
+    try:
+        await _terminate_backends(pg_admin_url, db_url)
+        # Nobody calls ensure(): the lost connection is noticed and re-made in the background, and the engine
+        # is told to re-read what it may have missed.
+        await asyncio.wait_for(reconnected.wait(), 10)
+        assert listener.connected and readiness.ready, readiness.problems
+        execution_id = uuid.uuid4()
+        await pool.execute("SELECT pg_notify($1, $2)", CHANNEL, str(execution_id))
+        deadline = time.monotonic() + 10
+        while execution_id not in heard and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert heard == [execution_id]
+    finally:
+        await listener.stop()
