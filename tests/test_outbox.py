@@ -152,7 +152,7 @@ async def test_a_failed_status_change_is_retried_without_posting_the_note_twice(
 
 
 @pytest.mark.parametrize(
-    ("payload", "config", "expected_note", "status"),
+    ("payload", "config", "expected_note", "update"),
     [
         (
             {"reason": "Manager denied the request", "state": "ESCALATED"},
@@ -163,26 +163,37 @@ async def test_a_failed_status_change_is_retried_without_posting_the_note_twice(
         (
             {"note": "Over to you.", "team": "L1 Service Desk"},
             {"status_escalated_id": 5},
-            "team: L1 Service Desk",
-            5,
+            "Handed to: team L1 Service Desk, status 5.",
+            {"team": "L1 Service Desk", "status_id": 5},
         ),
-        ({"note": "Over to you."}, {"escalation_team": "Tier 2"}, "Escalated to team: Tier 2", None),
+        (
+            {"note": "Over to you."},
+            {"escalation_team": "Tier 2", "escalation_agent_id": 12, "escalation_priority_id": 3},
+            "Handed to: team Tier 2, agent 12, priority 3.",
+            {"team": "Tier 2", "agent_id": 12, "priority_id": 3},
+        ),
+        (  # the playbook's escalation block wins over the configured defaults, key by key
+            {"reason": "denied", "escalation": {"team": "Identity", "priority_id": 1}},
+            {"escalation_team": "Tier 2", "status_escalated_id": 5, "escalation_priority_id": 3},
+            "Handed to: team Identity, status 5, priority 1.",
+            {"team": "Identity", "status_id": 5, "priority_id": 1},
+        ),
     ],
 )
-async def test_escalations_post_a_note_and_the_configured_status(
+async def test_escalations_post_a_note_and_route_the_ticket(
     pool: asyncpg.Pool,
     payload: dict[str, Any],
     config: dict[str, Any],
     expected_note: str,
-    status: int | None,
+    update: dict[str, Any] | None,
 ) -> None:
     tickets = FakeTickets()
     await queue(pool, OutboxMessage(ESCALATE, 6, payload, "e:escalate"))
     await worker(pool, tickets, WallClock(), **config).drain()
     kind, _, note = tickets.writes[0]
     assert kind == "note" and expected_note in note
-    statuses = [w[2]["status_id"] for w in tickets.writes[1:]]
-    assert statuses == ([status] if status else [])
+    updates = [{k: v for k, v in w[2].items() if v is not None} for w in tickets.writes[1:]]
+    assert updates == ([update] if update else [])
 
 
 async def test_a_malformed_row_is_failed_not_retried_forever(pool: asyncpg.Pool) -> None:
@@ -238,3 +249,63 @@ async def test_the_background_loop_delivers_when_woken(pool: asyncpg.Pool) -> No
         with pytest.raises(asyncio.CancelledError):
             await task
     assert [k for k, _, _ in tickets.writes] == ["fields", "note"]
+
+
+async def test_a_manual_decision_goes_to_the_configured_manual_queue(pool: asyncpg.Pool) -> None:
+    tickets = FakeTickets()
+    manual = {"custom_fields": {"automation_status": "manual"}, "route": "manual"}
+    automated = {"custom_fields": {"automation_status": "automated"}}
+    await queue(
+        pool,
+        OutboxMessage(FIELDS, 7, manual, "d7:fields"),
+        OutboxMessage(FIELDS, 8, automated, "d8:fields"),
+    )
+    config = {"manual_team": "Triage", "manual_agent_id": 4, "manual_priority_id": 3}
+    await worker(pool, tickets, WallClock(), **config).drain()
+    by_ticket = {t: {k: v for k, v in w.items() if v is not None} for _, t, w in tickets.writes}
+    assert by_ticket[7] == {
+        "custom_fields": {"automation_status": "manual"},
+        "team": "Triage",
+        "agent_id": 4,
+        "priority_id": 3,
+    }
+    assert by_ticket[8] == {"custom_fields": {"automation_status": "automated"}}
+
+
+class _SlowTickets(FakeTickets):
+    """HaloPSA that holds every write until ``release`` is set (a write in flight at a graceful stop)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.started = asyncio.Event()
+
+    async def add_note(self, ticket_id: int, note: str, *, private: bool = True) -> None:
+        self.started.set()
+        await self.release.wait()
+        await super().add_note(ticket_id, note, private=private)
+
+
+async def test_a_graceful_stop_lets_the_write_in_flight_finish_and_claims_nothing_more(
+    pool: asyncpg.Pool,
+) -> None:
+    tickets = _SlowTickets()
+    outbox = worker(pool, tickets, WallClock())
+    run = asyncio.create_task(outbox.run())
+    try:
+        await queue(pool, OutboxMessage(NOTE, 41, {"note": "in flight at the stop"}, "stop:1"))
+        outbox.wake()
+        await asyncio.wait_for(tickets.started.wait(), 10)
+        stopping = asyncio.create_task(outbox.stop(grace_s=30))
+        await queue(pool, OutboxMessage(NOTE, 42, {"note": "queued after the stop began"}, "stop:2"))
+        outbox.wake()
+        await asyncio.sleep(0)
+        tickets.release.set()
+        await asyncio.wait_for(stopping, 10)
+        assert run.done()  # the loop ended by itself
+        delivered = {r["ticket_id"]: r["delivered_at"] is not None for r in await rows(pool)}
+        assert delivered == {41: True, 42: False}  # the write in flight finished; the later one waits
+        assert tickets.writes == [("note", 41, "in flight at the stop")]
+    finally:
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)

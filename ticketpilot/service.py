@@ -368,6 +368,7 @@ async def _start_automation(services: Services, owner_id: str | None) -> None:
     services.on_drain(_quiesce(engine))
     services.on_drain(worker.stop)
     services.on_drain(lambda grace_s: engine.stop(grace_s=grace_s))
+    services.on_drain(outbox.stop)  # HaloPSA writes in flight
     spawn(services, outbox.run(services.readiness), "outbox-worker")
     spawn(services, worker.run(services.readiness), "inbox-worker")
 

@@ -362,7 +362,7 @@ class Engine:
                 raise
             except Exception as exc:
                 log.warning("lease_tick_failed", error=repr(exc))
-                if self._readiness is not None:
+                if self._readiness is not None and is_connection_loss(exc):
                     self._readiness.failing("engine_leases", exc)
                 delay = backoff.next_delay()
                 continue

@@ -202,14 +202,36 @@ class OutboxWorker:
         self._backoff_base_s = backoff_base_s
         self._backoff_max_s = backoff_max_s
         self._wake = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """Deliver soon: called by writers after they commit rows."""
         self._wake.set()
 
     async def run(self, readiness: Readiness | None = None) -> None:
-        """Deliver until cancelled. A failed round is logged, reported to ``readiness`` and retried."""
-        await run_rounds(self.run_once, self._wake, self._poll_s, "outbox", readiness=readiness)
+        """Deliver until cancelled or stopped. A failed round is logged, reported to ``readiness`` and retried."""
+        self._task = asyncio.current_task()
+        await run_rounds(
+            self.run_once,
+            self._wake,
+            self._poll_s,
+            "outbox",
+            readiness=readiness,
+            stopping=lambda: self._stopping,
+        )
+
+    async def stop(self, grace_s: float) -> None:
+        """Graceful stop: claim nothing more; deliveries in flight get up to ``grace_s`` (a row cut short comes
+        back to any replica when its lease ends)."""
+        self._stopping = True
+        self._wake.set()
+        task = self._task
+        if task is not None and not task.done():
+            _, pending = await asyncio.wait({task}, timeout=grace_s)
+            if pending:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     async def run_once(self) -> int:
         """Claim and try to deliver one batch of due rows; returns how many were claimed.

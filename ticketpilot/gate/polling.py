@@ -1,9 +1,10 @@
 """The loop shared by the background workers (inbox, outbox): work while there is work, else sleep until
 woken or until the poll interval passes.
 
-A failed round (the database unreachable: a restart, a failover, terminated backends) is logged, reported
-to ``readiness`` (``/readyz`` says not ready) and retried with :class:`~ticketpilot.readiness.Backoff`, never
-slower than the poll interval; the first round that succeeds again clears it. The loop never ends by itself.
+A failed round is logged and retried with :class:`~ticketpilot.readiness.Backoff`, never slower than the
+poll interval. When it failed because the database could not be reached (a restart, a failover, terminated
+backends), ``readiness`` hears it (``/readyz`` says not ready) until a round succeeds again. The loop ends
+only when cancelled or when ``stopping()`` says so (a graceful stop).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 
+from ticketpilot.database import is_connection_loss
 from ticketpilot.readiness import Backoff, Readiness
 
 log = structlog.get_logger(__name__)
@@ -41,7 +43,7 @@ async def run_rounds(
                 log.exception(f"{name}_round_failed")
             else:
                 log.warning(f"{name}_round_failed", error=f"{type(exc).__name__}: {exc}"[:300])
-            if readiness is not None:
+            if readiness is not None and is_connection_loss(exc):  # a bug must not take replicas out
                 readiness.failing(f"{name}_worker", exc)
             await asyncio.sleep(backoff.next_delay())
             continue
