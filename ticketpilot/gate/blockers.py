@@ -35,6 +35,8 @@ class BlockerName(StrEnum):
     RATE_LIMITED = "rate_limited"
     KILL_SWITCH_GLOBAL = "kill_switch_global"
     KILL_SWITCH_PLAYBOOK = "kill_switch_playbook"
+    EXECUTION_NOT_STARTED = "execution_not_started"
+    """Decided automated, but the execution could not be started: handed back (``gate/unclaim.py``)."""
     IDENTITY_RISK = "identity_risk"
     RECENT_SECURITY_INFO_CHANGE = "recent_security_info_change"
     IDENTITY_SIGNALS_UNAVAILABLE = "identity_signals_unavailable"

@@ -28,14 +28,17 @@ import asyncpg
 import structlog
 
 from ticketpilot.adapters.base import Ticket
+from ticketpilot.gate.blockers import Blocker, BlockerName
 from ticketpilot.gate.classification import ClassificationError, Classifier, ClassifierResult, TicketText
 from ticketpilot.gate.combined import with_second_opinion
 from ticketpilot.gate.decision import Decision, Outcome, choose_playbook, decide
+from ticketpilot.gate.deferral import DecisionDeferred
 from ticketpilot.gate.enrichment import RequesterResolver
 from ticketpilot.gate.facts import ClassifierFailure, PlaybookCandidate, PolicySnapshot, RequesterFacts
 from ticketpilot.gate.outbox import enqueue
 from ticketpilot.gate.policy import RuntimePolicy
 from ticketpilot.gate.record import DecisionRecord
+from ticketpilot.gate.unclaim import not_started_reason, start_may_succeed_later, unclaim
 from ticketpilot.gate.writeback import decision_messages
 from ticketpilot.metrics import BLOCKERS, DECISIONS
 from ticketpilot.playbooks.model import Playbook
@@ -108,16 +111,29 @@ class Gate:
         self._classify_timeout_s = classify_timeout_s
         self._perf = perf_clock
 
-    async def decide(self, ticket: Ticket, *, source: DecisionSource = "webhook") -> DecisionRecord:
-        """Decide about ``ticket`` (as read from HaloPSA), store it, write it back, start the playbook."""
+    async def decide(
+        self, ticket: Ticket, *, source: DecisionSource = "webhook", may_defer: bool = False
+    ) -> DecisionRecord:
+        """Decide about ``ticket`` (as read from HaloPSA), store it, write it back, start the playbook.
+
+        ``may_defer``: when the classifier's service or the directory is throttled or failing, raise
+        :class:`~ticketpilot.gate.deferral.DecisionDeferred` (nothing stored, nothing written) so the caller
+        decides again later; without it, that vendor's ``*_unavailable`` blocker keeps the ticket manual.
+        """
         if source == "webhook":
             existing = await self.stored_decision(ticket.id)
             if existing is not None:
-                await self._ensure_execution(existing)
-                return existing
+                return await self._ensure_execution(existing)
         started = self._perf()
         classified = await self._classify(ticket.summary, ticket.details, ticket.user_email)
+        if may_defer and isinstance(classified, ClassifierFailure) and classified.transient:
+            detail = f"{classified.classifier}: {classified.reason}: {classified.detail}"
+            raise DecisionDeferred(BlockerName.LLM_UNAVAILABLE, detail, classified.retry_after_s)
         requester = await self._resolver.resolve(email=ticket.user_email, azure_oid=ticket.user_azure_oid)
+        if may_defer and requester.unavailable_reason:
+            raise DecisionDeferred(
+                BlockerName.DIRECTORY_UNAVAILABLE, requester.unavailable_reason, requester.retry_after_s
+            )
         candidates = self._candidates(classified)
         try:
             record, decision = await self._store(
@@ -126,11 +142,42 @@ class Gate:
         except _AlreadyDecided:
             existing = await self.stored_decision(ticket.id)
             assert existing is not None
-            await self._ensure_execution(existing)
+            return await self._ensure_execution(existing)
+        self._announce(record, source)
+        if source == "replay":
+            return record
+        if record.outcome is Outcome.AUTOMATED and decision.candidate is not None:
+            record = await self._start(record, decision.candidate)
+        return record
+
+    async def decide_unreadable(self, ticket_id: int, detail: str) -> DecisionRecord:
+        """HaloPSA would not let the ticket be read for ``gate.max_decision_delay_s``: store a manual decision
+        naming ``halopsa_unavailable`` (its write-back waits in the outbox until HaloPSA answers again)."""
+        existing = await self.stored_decision(ticket_id)
+        if existing is not None:
             return existing
+        started = self._perf()
+        not_run = ClassifierFailure(
+            "not_run", self._classifier.name, self._classifier.version, "the ticket could not be read"
+        )
+        unavailable = Blocker(BlockerName.HALOPSA_UNAVAILABLE, detail[:500])
+        decided = Decision(Outcome.MANUAL, None, (unavailable,))
+        try:
+            record, _ = await self._store(
+                ticket_id, not_run, RequesterFacts(email=""), (), started, "webhook", decided=decided
+            )
+        except _AlreadyDecided:
+            existing = await self.stored_decision(ticket_id)
+            assert existing is not None
+            return existing
+        self._announce(record, "webhook")
+        return record
+
+    def _announce(self, record: DecisionRecord, source: DecisionSource) -> None:
+        """Log a stored decision; unless replayed, count it and wake the outbox for its write-back."""
         log.info(
             "ticket_decided",
-            ticket_id=ticket.id,
+            ticket_id=record.ticket_id,
             decision_id=record.decision_id,
             outcome=record.outcome.value,
             playbook=record.playbook_id,
@@ -138,15 +185,12 @@ class Gate:
             source=source,
         )
         if source == "replay":
-            return record
+            return
         DECISIONS.labels(record.outcome.value, record.playbook_id or "none").inc()
         for blocker in record.blockers:
             BLOCKERS.labels(blocker.name.value).inc()
         if self._outbox_wake is not None:
             self._outbox_wake()
-        if record.outcome is Outcome.AUTOMATED and decision.candidate is not None:
-            await self._start(record, decision.candidate)
-        return record
 
     async def preview(
         self, subject: str, body: str, user_email: str, ticket_id: int | None = None
@@ -178,10 +222,17 @@ class Gate:
             async with asyncio.timeout(self._classify_timeout_s):
                 result = await self._classifier.classify(text)
         except ClassificationError as exc:
-            return ClassifierFailure(exc.reason, exc.classifier or name, version, exc.detail)
+            return ClassifierFailure(
+                exc.reason,
+                exc.classifier or name,
+                version,
+                exc.detail,
+                transient=exc.transient,
+                retry_after_s=exc.retry_after,
+            )
         except TimeoutError:
             return ClassifierFailure(
-                "timeout", name, version, f"no answer within {self._classify_timeout_s:g}s"
+                "timeout", name, version, f"no answer within {self._classify_timeout_s:g}s", transient=True
             )
         except Exception as exc:
             log.exception("classifier_failed", classifier=name)
@@ -225,13 +276,19 @@ class Gate:
         candidates: Sequence[PlaybookCandidate],
         started: float,
         source: DecisionSource,
+        *,
+        decided: Decision | None = None,
     ) -> tuple[DecisionRecord, Decision]:
+        """Decide under the gate lock (or store ``decided``, taken without the ticket) and queue the write-back."""
         now = self._policy.now()
         async with self._pool.acquire() as conn, conn.transaction():
             # Its own statement: the reads below then see every decision committed before the lock.
             await conn.execute("SELECT pg_advisory_xact_lock($1)", GATE_LOCK_KEY)
-            snapshot: PolicySnapshot = await self._policy.snapshot(conn, requester, now)
-            decision = self._decide(classified, requester, candidates, snapshot)
+            if decided is not None:
+                decision = decided
+            else:
+                snapshot: PolicySnapshot = await self._policy.snapshot(conn, requester, now)
+                decision = self._decide(classified, requester, candidates, snapshot)
             if source == "replay" and decision.outcome is Outcome.AUTOMATED:
                 decision = Decision(Outcome.SHADOW, decision.candidate, decision.blockers)
             elif decision.only_rate_limited:
@@ -272,27 +329,55 @@ class Gate:
             decision_id=decision_id,
         )
 
-    async def _start(self, record: DecisionRecord, candidate: PlaybookCandidate) -> UUID:
+    async def _start(self, record: DecisionRecord, candidate: PlaybookCandidate) -> DecisionRecord:
+        """Start the decided execution, once per ticket: under a per-ticket lock, and only if the ticket has
+        no execution of that playbook yet. Without it, a second delivery of the same ticket in another worker
+        or process (it finds the stored decision, then no execution because the first start has not committed)
+        would issue a second start."""
+        assert record.ticket_id is not None
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(_START_LOCK, record.ticket_id)
+            exists = await conn.fetchval(
+                "SELECT 1 FROM playbook_executions WHERE ticket_id = $1 AND playbook_id = $2",
+                record.ticket_id,
+                candidate.playbook.id,
+            )
+            if exists:
+                return record
+            return await self._start_unlocked(record, candidate)
+
+    async def _start_unlocked(self, record: DecisionRecord, candidate: PlaybookCandidate) -> DecisionRecord:
+        """Start the decided execution. A start that cannot succeed hands the ticket back (``unclaim``):
+        the returned record is then manual; a failure that may pass is raised for the caller to retry."""
         assert record.ticket_id is not None and record.decision_id is not None
         context = execution_context(record)
-        execution_id, created = await self._engine.start_execution(
-            ticket_id=record.ticket_id,
-            playbook=candidate.playbook,
-            content_hash=candidate.content_hash,
-            context=context,
-        )
+        try:
+            execution_id, created = await self._engine.start_execution(
+                ticket_id=record.ticket_id,
+                playbook=candidate.playbook,
+                content_hash=candidate.content_hash,
+                context=context,
+            )
+        except Exception as exc:
+            if start_may_succeed_later(exc):
+                raise
+            log.exception(
+                "execution_start_failed", ticket_id=record.ticket_id, playbook=candidate.playbook.id
+            )
+            return await unclaim(self._pool, record, not_started_reason(exc), self._policy.now())
         log.info(
             "execution_started" if created else "execution_exists",
             ticket_id=record.ticket_id,
             execution_id=str(execution_id),
             playbook=candidate.playbook.id,
         )
-        return execution_id
+        return record
 
-    async def _ensure_execution(self, record: DecisionRecord) -> None:
-        """After a crash between the decision commit and the start: start the decided execution."""
+    async def _ensure_execution(self, record: DecisionRecord) -> DecisionRecord:
+        """After a crash between the decision commit and the start: start the decided execution (or hand
+        the ticket back when it cannot be); returns the decision as it now stands."""
         if record.outcome is not Outcome.AUTOMATED or record.playbook_id is None or record.ticket_id is None:
-            return
+            return record
         async with self._pool.acquire() as conn:
             exists = await conn.fetchval(
                 "SELECT 1 FROM playbook_executions WHERE ticket_id = $1 AND playbook_id = $2",
@@ -300,17 +385,12 @@ class Gate:
                 record.playbook_id,
             )
         if exists:
-            return
+            return record
         candidate = self._registry.active(record.playbook_id)
         if candidate is None or candidate.content_hash != record.playbook_hash:
-            log.error(
-                "decided_execution_not_started",
-                ticket_id=record.ticket_id,
-                playbook=record.playbook_id,
-                reason="the decided playbook version is no longer active",
-            )
-            return
-        await self._start(record, candidate)
+            reason = f"the decided playbook version ({record.playbook_version}) is no longer active"
+            return await unclaim(self._pool, record, reason, self._policy.now())
+        return await self._start(record, candidate)
 
 
 def execution_context(record: DecisionRecord) -> dict[str, Any]:
@@ -324,6 +404,9 @@ def execution_context(record: DecisionRecord) -> dict[str, Any]:
         "decision_id": record.decision_id,
     }
 
+
+_START_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('ticketpilot:execution-start:' || $1::bigint::text, 0))"
+"""Held while a ticket's execution is looked up and started (see ``Gate._start``)."""
 
 _INSERT_DECISION = """
 INSERT INTO classification_results (
