@@ -266,3 +266,25 @@ async def test_every_json_endpoint_is_4xx_for_fuzzed_hostile_bodies(
         )
         text = await resp.text()
         assert resp.status < 500, (method, path, resp.status, text[:300])
+
+
+HOSTILE_TEXT = ["9" * 5000, "%00", "%ED%A0%80", "%FF", "-1", "1e999"]
+
+
+@pytest.mark.parametrize("value", HOSTILE_TEXT, ids=["digits", "nul", "surrogate", "ff", "negative", "exp"])
+async def test_hostile_path_and_query_values_are_never_a_500(svc: Running, value: str) -> None:
+    app: web.Application = svc.client.server.app  # type: ignore[assignment]
+    query = "&".join(
+        f"{k}={value}" for k in ("limit", "offset", "ticket", "since", "until", "minutes", "version")
+    )
+    for route in app.router.routes():
+        if route.method != "GET" or route.resource is None:
+            continue
+        path = route.resource.canonical
+        for name in PATH_VALUES:
+            path = path.replace("{" + name + "}", value)
+        if "{" in path:
+            continue  # static files
+        resp = await svc.client.get(f"{path}?{query}", headers=BEARER)
+        text = await resp.text()
+        assert resp.status < 500, (path, value, resp.status, text[:300])
