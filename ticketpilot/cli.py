@@ -1,4 +1,4 @@
-"""``python main.py <command>``: serve | migrate | playbooks validate [PATH] | classify ... | replay."""
+"""``python main.py <command>``: serve | migrate | playbooks validate [PATH] | classify ... | replay | doctor."""
 
 from __future__ import annotations
 
@@ -48,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
 
     replay = sub.add_parser("replay", help="run recent HaloPSA tickets through the gate in shadow mode")
     replay.add_argument("--days", type=int, default=7)
+
+    doctor = sub.add_parser(
+        "doctor", help="read-only preflight of every configured integration; exit 1 on any failed check"
+    )
+    doctor.add_argument("--json", action="store_true", help="print one JSON object instead of lines")
     return parser
 
 
@@ -79,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ticketpilot.gate.cli import run_replay
 
             return asyncio.run(run_replay(settings, args))
+        if args.command == "doctor":
+            return asyncio.run(_doctor(settings, as_json=args.json))
     except ConfigError as exc:
         _print_config_error(exc)
         return EXIT_CONFIG
@@ -104,3 +111,19 @@ async def _migrate(settings: Settings) -> int:
         applied = await run_migrations(dsn)
     print(f"migrations applied: {applied}" if applied else "database is up to date")
     return 0
+
+
+async def _doctor(settings: Settings, *, as_json: bool) -> int:
+    """``doctor``: one ✓/✗ line per check (or ``--json``); 0 when every check passed, else 1."""
+    import json
+
+    from ticketpilot.doctor import dsn_connector, run_doctor
+    from ticketpilot.service import database_url
+
+    async with database_url(settings) as dsn:
+        report = await run_doctor(settings, dsn_connector(dsn))
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(report.lines()))
+    return 0 if report.ok else 1

@@ -11,6 +11,7 @@ returns is recorded in ``emitted`` with its Graph type, so a test can check the 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import re
@@ -40,6 +41,33 @@ ROLE_TEMPLATE_IDS = {
 
 def role_id(name: str) -> str:
     return ROLE_TEMPLATE_IDS.get(name) or str(uuid.uuid5(uuid.NAMESPACE_OID, name))
+
+
+APPLICATION_PERMISSIONS = frozenset(
+    {
+        "User.Read.All",
+        "GroupMember.Read.All",
+        "UserAuthenticationMethod.Read.All",
+        "UserAuthenticationMethod.ReadWrite.All",
+        "User-PasswordProfile.ReadWrite.All",
+        "RoleManagement.Read.Directory",
+        "IdentityRiskyUser.Read.All",
+        "AuditLog.Read.All",
+        "Mail.Send",
+    }
+)
+"""What a token's ``roles`` claim lists: every permission TicketPilot may need, less ``denied_permissions``."""
+_READ_PERMISSIONS = (
+    (re.compile(r"/users(/[^/]+)?"), "User.Read.All"),
+    (re.compile(r"/users/[^/]+/transitiveMemberOf(/.*)?"), "GroupMember.Read.All"),
+    (re.compile(r"/users/[^/]+/authentication/phoneMethods"), "UserAuthenticationMethod.Read.All"),
+    (re.compile(r"/roleManagement/directory/.*"), "RoleManagement.Read.Directory"),
+)
+"""GET paths answered 403 when their permission is in ``denied_permissions`` (the others check their own)."""
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def make_self_signed_cert(directory: Path) -> tuple[Path, Path]:
@@ -152,7 +180,9 @@ class GraphFake(FakeServer):
         self.audit_log_licensed = True
         """False: ``directoryAudits`` answers 403 ``Authentication_RequestFromNonPremiumTenantOrB2CTenant``."""
         self.denied_permissions: set[str] = set()
-        """Application permissions not granted: ``IdentityRiskyUser.Read.All``, ``AuditLog.Read.All``."""
+        """Application permissions not granted: ``IdentityRiskyUser.Read.All``, ``AuditLog.Read.All``,
+        ``Mail.Send``, ``UserAuthenticationMethod.ReadWrite.All``, and the reads of ``_READ_PERMISSIONS``.
+        Tokens are JWT-shaped (unsigned) with the granted ones in their ``roles`` claim."""
         self._tokens: set[str] = set()
         self._seq = itertools.count(1)
         self.authority_url = ""
@@ -273,7 +303,16 @@ class GraphFake(FakeServer):
             )
         if not form.get("scope", "").endswith("/.default") or form.get("grant_type") != "client_credentials":
             return web.json_response({"error": "invalid_scope", "error_codes": [1002012]}, status=400)
-        token = f"graph-at-{next(self._seq)}"
+        claims = {
+            "aud": form["scope"].removesuffix("/.default"),
+            "tid": self.tenant_id,
+            "appid": self.client_id,
+            "idtyp": "app",
+            "roles": sorted(APPLICATION_PERMISSIONS - self.denied_permissions),
+            "uti": f"graph-at-{next(self._seq)}",
+        }
+        header = _b64url(json.dumps({"typ": "JWT", "alg": "RS256"}).encode())
+        token = f"{header}.{_b64url(json.dumps(claims).encode())}.{_b64url(b'fake-signature')}"
         self._tokens.add(token)
         return web.json_response({"token_type": "Bearer", "expires_in": 3599, "access_token": token})
 
@@ -292,6 +331,13 @@ class GraphFake(FakeServer):
                 return _error(400, "BadRequest", "; ".join(problems))
         path = request.path.removeprefix("/v1.0").rstrip("/")
         method = request.method
+        needed = next((p for rx, p in _READ_PERMISSIONS if method == "GET" and rx.fullmatch(path)), None)
+        if needed in self.denied_permissions:
+            return _error(
+                403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+            )
+        if path == "/identityProtection/riskyUsers" and method == "GET":
+            return self._risky_users(request)
         if path == "/users" and method == "GET":
             return self._find_users(request)
         if path == "/auditLogs/directoryAudits" and method == "GET":
@@ -372,7 +418,9 @@ class GraphFake(FakeServer):
         rows = [
             self._user_json(u, request.query.get("$select"))
             for u in self.users.values()
-            if u.upn.lower() in values or (u.mail and u.mail.lower() in values)
+            if "$filter" not in request.query
+            or u.upn.lower() in values
+            or (u.mail and u.mail.lower() in values)
         ]
         top = int(request.query.get("$top", "100"))
         return self._page(request, "user", rows[:top])
@@ -401,6 +449,21 @@ class GraphFake(FakeServer):
                 "userPrincipalName": user.upn,
             },
         )
+
+    def _risky_users(self, request: web.Request) -> web.Response:
+        """``GET /identityProtection/riskyUsers`` (``$top``): the users ever at risk."""
+        if "IdentityRiskyUser.Read.All" in self.denied_permissions:
+            return _error(
+                403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+            )
+        if not self.identity_protection_licensed:
+            return _error(403, "Forbidden", "Your tenant is not licensed for this feature.")
+        rows = [
+            {"id": u.id, "riskLevel": u.risk_level, "riskState": u.risk_state, "userPrincipalName": u.upn}
+            for u in self.users.values()
+            if u.risk_state is not None
+        ]
+        return self._page(request, "riskyUser", rows[: int(request.query.get("$top", "100"))])
 
     def _directory_audits(self, request: web.Request) -> web.Response:
         if "AuditLog.Read.All" in self.denied_permissions:

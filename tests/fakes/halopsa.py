@@ -44,8 +44,9 @@ class HaloState:
 class HaloPsaFake(FakeServer):
     """Knobs: ``authinfo`` (serve discovery), ``auth_path``, ``require_tenant``, ``token_lifetime_s``,
     ``forbid(path)``,
-    ``revoke_tokens()``, plus :meth:`FakeServer.fail_next`. State: ``tickets``, ``users``, ``updates``,
-    ``notes``, ``token_requests``."""
+    ``revoke_tokens()``, ``custom_fields`` / ``statuses`` (what ``/api/FieldInfo`` / ``/api/Status`` list),
+    plus :meth:`FakeServer.fail_next`. State: ``tickets``, ``users``, ``updates``, ``notes``,
+    ``token_requests``."""
 
     name = "halopsa"
 
@@ -71,6 +72,19 @@ class HaloPsaFake(FakeServer):
         self._valid_tokens: set[str] = set()
         self._token_seq = itertools.count(1)
         self._forbidden: list[str] = []
+        # --- doctor (preflight) reads: GET /api/FieldInfo and GET /api/Status ---
+        self.custom_fields: list[dict[str, Any]] = [
+            {"id": 201, "name": "CFautomationStatus", "label": "Automation status", "type": 0},
+            {"id": 202, "name": "CFplaybookId", "label": "Playbook", "type": 0},
+            {"id": 203, "name": "CFautomationConfidence", "label": "Automation confidence", "type": 0},
+        ]
+        """What ``GET /api/FieldInfo`` lists (the instance's custom field definitions)."""
+        self.statuses: list[dict[str, Any]] = [
+            {"id": i, "name": n}
+            for i, n in ((1, "New"), (2, "In Progress"), (3, "Action Required"), (4, "Updated"),
+                         (8, "Resolved"), (9, "Closed"), (21, "Escalated to L1"))
+        ]  # fmt: skip
+        """What ``GET /api/Status`` lists."""
 
     # --- test-facing helpers -----------------------------------------------------------------------
 
@@ -161,6 +175,10 @@ class HaloPsaFake(FakeServer):
             return await self._post_tickets(request) if method == "POST" else self._list_tickets(request)
         if path == "/api/actions" and method == "POST":
             return await self._post_actions(request)
+        if path == "/api/fieldinfo" and method == "GET":
+            return web.json_response(self.custom_fields)
+        if path == "/api/status" and method == "GET":
+            return web.json_response(self.statuses)
         return web.Response(status=404)
 
     async def _token(self, request: web.Request) -> web.StreamResponse:
@@ -215,7 +233,8 @@ class HaloPsaFake(FakeServer):
             return web.json_response(
                 {"page_no": page, "page_size": size, "record_count": len(rows), "tickets": page_rows}
             )
-        return web.json_response({"record_count": len(rows), "tickets": rows})
+        count = int(request.query.get("count") or len(rows))
+        return web.json_response({"record_count": len(rows), "tickets": rows[:count]})
 
     async def _post_tickets(self, request: web.Request) -> web.StreamResponse:
         records = await request.json()

@@ -63,6 +63,8 @@ class OpenAiFake(FakeServer):
         self._refusal: str | None = None
         self._scripted: list[tuple[str, str]] = []
         self._seq = itertools.count(1)
+        self.models: set[str] = {"gpt-4o-mini", "gpt-4o"}
+        """What ``GET /v1/models/{model}`` knows; any other model answers 404 ``model_not_found``."""
 
     async def start(self) -> str:
         await super().start()
@@ -95,6 +97,19 @@ class OpenAiFake(FakeServer):
 
     def setup_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_get("/v1/models/{model}", self._model)
+
+    async def _model(self, request: web.Request) -> web.Response:
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return _error(401, "invalid_request_error", "Incorrect API key provided.", code="invalid_api_key")
+        model = request.match_info["model"]
+        if model not in self.models:
+            return _error(
+                404, "invalid_request_error", f"The model '{model}' does not exist", code="model_not_found"
+            )
+        return web.json_response(
+            {"id": model, "object": "model", "created": 1_715_367_049, "owned_by": "system"}
+        )
 
     async def _chat(self, request: web.Request) -> web.Response:
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":

@@ -74,6 +74,10 @@ class TwilioFake(FakeServer):
         self.messages: list[dict[str, Any]] = []
         self.reject: dict[str, tuple[int, int, str]] = {}
         self.callbacks: list[StatusCallback] = []
+        self.phone_numbers: list[str] = ["+15005550006"]
+        """The account's numbers (``IncomingPhoneNumbers.json``); Twilio's magic test From by default."""
+        self.account_status = "active"
+        """``GET /Accounts/{Sid}.json``'s ``status``: active, suspended or closed."""
         self.report_after_s = 0.05
         self._statuses: dict[str, list[str | None]] = {}
         self._reports: set[asyncio.Task[None]] = set()
@@ -101,6 +105,62 @@ class TwilioFake(FakeServer):
     def setup_routes(self, app: web.Application) -> None:
         app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", self._create)
         app.router.add_get("/2010-04-01/Accounts/{sid}/Messages/{msid}.json", self._fetch)
+        app.router.add_get("/2010-04-01/Accounts/{sid}.json", self._account)
+        app.router.add_get("/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json", self._numbers)
+
+    async def _account(self, request: web.Request) -> web.Response:
+        """The account (never its auth token: the fake has no reason to echo a secret)."""
+        if not self._authorized(request):
+            return twilio_error(401, 20003, "Authenticate")
+        uri = f"/2010-04-01/Accounts/{self.account_sid}.json"
+        return web.json_response(
+            {
+                "date_created": "Thu, 30 Jul 2015 20:00:00 +0000",
+                "date_updated": "Thu, 30 Jul 2015 20:00:00 +0000",
+                "friendly_name": "Contoso helpdesk",
+                "owner_account_sid": self.account_sid,
+                "sid": self.account_sid,
+                "status": self.account_status,
+                "subresource_uris": {
+                    "incoming_phone_numbers": uri.replace(".json", "/IncomingPhoneNumbers.json")
+                },
+                "type": "Full",
+                "uri": uri,
+            }
+        )
+
+    async def _numbers(self, request: web.Request) -> web.Response:
+        """The account's numbers, filtered by ``PhoneNumber`` as Twilio does."""
+        if not self._authorized(request):
+            return twilio_error(401, 20003, "Authenticate")
+        wanted = request.query.get("PhoneNumber")
+        base = f"/2010-04-01/Accounts/{self.account_sid}/IncomingPhoneNumbers"
+        rows = [
+            {
+                "account_sid": self.account_sid,
+                "phone_number": number,
+                "friendly_name": number,
+                "sid": "PN" + secrets.token_hex(16),
+                "capabilities": {"sms": True, "mms": False, "voice": True, "fax": False},
+                "status": "in-use",
+                "uri": f"{base}.json",
+            }
+            for number in self.phone_numbers
+            if wanted is None or number == wanted
+        ]
+        return web.json_response(
+            {
+                "incoming_phone_numbers": rows,
+                "end": max(len(rows) - 1, 0),
+                "first_page_uri": f"{base}.json?PageSize=50&Page=0",
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": 50,
+                "previous_page_uri": None,
+                "start": 0,
+                "uri": f"{base}.json?PageSize=50&Page=0",
+            }
+        )
 
     def _authorized(self, request: web.Request) -> bool:
         expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()

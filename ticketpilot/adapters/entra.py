@@ -9,6 +9,8 @@ log scrubber the moment it exists and is never logged or put into an error (vend
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import re
 import secrets
 import string
@@ -227,6 +229,20 @@ class GraphDirectory:
 
     async def _token(self) -> str:
         return await asyncio.to_thread(self._acquire_token_sync)
+
+    async def app_roles(self) -> frozenset[str]:
+        """The application permissions granted to the app: the ``roles`` claim of a Graph token (decoded
+        without a signature check: for a preflight report only, never for a decision)."""
+        token = await self._token()
+        try:
+            payload = token.split(".")[1]
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        except (IndexError, ValueError):
+            raise AdapterError(
+                ADAPTER, "the Graph token is not a JWT: its roles cannot be read", retryable=False
+            ) from None
+        roles = claims.get("roles") if isinstance(claims, dict) else None
+        return frozenset(str(r) for r in roles) if isinstance(roles, list) else frozenset()
 
     # --- Graph calls -------------------------------------------------------------------------------
 

@@ -196,6 +196,18 @@ class HaloPsaClient:
         log.warning("halopsa_forbidden", call=what, granted_scope=granted, empty_body=not resp.body.strip())
         return AdapterError(ADAPTER, f"{what}: {detail}", retryable=False, status=403)
 
+    # --- read-only checks (``python main.py doctor``) -------------------------------------------------
+
+    async def authenticate(self) -> str:
+        """Fetch a fresh token (never a cached one); return the scope HaloPSA granted."""
+        await self._access_token(force=True)
+        assert self._token is not None
+        return self._token.granted_scope
+
+    async def read(self, path: str, *, what: str, params: dict[str, str] | None = None) -> Any:
+        """``GET {base}/api{path}`` as JSON: a read for preflight checks (404 → :class:`NotFound`)."""
+        return self._expect_json(what, await self._api("GET", path, what=what, params=params))
+
     # --- TicketSystem ------------------------------------------------------------------------------
 
     async def get_ticket(self, ticket_id: int) -> Ticket:

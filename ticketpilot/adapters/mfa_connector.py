@@ -173,6 +173,10 @@ class AzureMfaConnector:
         self._token = (str(body["access_token"]), now + lifetime - min(60.0, lifetime / 10))
         return self._token[0]
 
+    async def authenticate(self) -> None:
+        """Fetch a fresh connector token (a preflight check: no push is sent)."""
+        await self._access_token(force=True)
+
     async def push(self, user_principal_name: str, *, context_id: str) -> MfaResult:
         """Blocks until the user answers the Authenticator prompt, or ``mfa.timeout_s`` passes (→ timeout)."""
         body = begin_request_xml(user_principal_name, _context_guid(context_id))

@@ -80,6 +80,36 @@ class TwilioSmsSender:
             await self._http.close()
         self._client = self._http = None
 
+    async def account_status(self) -> str:
+        """``GET /Accounts/{Sid}.json``'s ``status`` (active, suspended, closed): a preflight read."""
+        account = await self._read(lambda c: c.api.v2010.accounts(self._config.account_sid).fetch_async())
+        return str(account.status)
+
+    async def owns_number(self, number: str) -> bool:
+        """Whether ``number`` is one of the account's ``IncomingPhoneNumbers`` (a preflight read)."""
+        found = await self._read(lambda c: c.incoming_phone_numbers.list_async(phone_number=number, limit=1))
+        return any(str(n.phone_number) == number for n in found)
+
+    async def _read(self, call: Any) -> Any:
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                return await call(self._twilio())
+        except TwilioRestException as exc:
+            raise AdapterError(
+                ADAPTER,
+                f"HTTP {exc.status}, error {exc.code}: {str(exc.msg)[:200]}",
+                retryable=False,
+                status=exc.status,
+            ) from None
+        except TimeoutError:
+            raise AdapterError(ADAPTER, f"no answer within {self._timeout_s:g}s", retryable=True) from None
+        except aiohttp.ClientError as exc:
+            raise AdapterError(ADAPTER, f"connection failed ({type(exc).__name__})", retryable=True) from None
+        except TwilioException as exc:
+            raise AdapterError(ADAPTER, f"SDK error ({type(exc).__name__})", retryable=False) from None
+
     async def send(
         self, to: str, body: str, *, idempotency_key: str, status_callback: str | None = None
     ) -> SmsReceipt:

@@ -7,6 +7,7 @@ from aiohttp import web
 from ticketpilot.http import (
     approvals,
     dashboard,
+    doctor_api,
     gate_api,
     openapi,
     ops,
@@ -35,6 +36,7 @@ def build_app(services: Services) -> web.Application:
         orchestration_api,
         approvals,
         sandbox_api,
+        doctor_api,
         dashboard,
         openapi,
     ):

@@ -154,6 +154,12 @@ SCHEMAS: Json = {
     ),
     "SandboxTicketCreated": obj({"ticket_id": INT}),
     "SandboxLedger": obj({"count": INT, "entries": arr(obj({"seq": INT, "at": STR, "kind": STR}))}),
+    # --- doctor
+    "DoctorCheck": obj({"name": STR, "ok": BOOL, "detail": STR, "fix": STR}, ["name", "ok", "detail", "fix"]),
+    "DoctorReport": obj(
+        {"ok": BOOL, "mode": {"enum": ["sandbox", "live"]}, "failed": INT, "checks": arr(ref("DoctorCheck"))},
+        ["ok", "mode", "failed", "checks"],
+    ),
     # --- playbooks
     "Problem": obj({"file": STR, "line": INT, "message": STR, "playbook_id": null("string")}),
     "PlaybookVersion": obj(

@@ -54,6 +54,19 @@ def _ops_paths() -> dict[str, Json]:
                 security=none,
             )
         },
+        "/api/v1/doctor": {
+            "get": op(
+                "doctor",
+                "Preflight: every configured integration and permission, read-only",
+                "operations",
+                {**ok(sch.ref("DoctorReport")), **errors(401)},
+                description=(
+                    "The checks of `python main.py doctor`: PostgreSQL, migrations, Redis, playbooks and, in live "
+                    "mode, HaloPSA, Graph (token and each application permission), the MFA connector, Twilio, Teams "
+                    "and the LLM. Nothing is changed. 200 whenever the checks ran; `ok` is false when any failed."
+                ),
+            )
+        },
         "/api/v1/openapi.json": {
             "get": op(
                 "openapi",
