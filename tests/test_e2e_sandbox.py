@@ -71,8 +71,8 @@ async def test_prd_3_1_happy_path_mfa_then_tap_by_sms_then_resolved(db_url: str,
 
 async def test_sms_reported_undelivered_is_sent_again_then_escalated(db_url: str, tmp_path: Path) -> None:
     """Twilio accepts each SMS to an ``sms-undelivered`` phone, then reports it undelivered: the delivery
-    step sends a new SMS under its retry policy (backoff shortened here), and escalates once its attempts
-    are spent."""
+    step sends a new SMS under its retry policy (backoff shortened here); once its attempts are spent the
+    playbook falls back to e-mail, and with no alternate address on record (otherMails) it escalates."""
     playbooks = tmp_path / "playbooks"
     shutil.copytree(ROOT / "playbooks", playbooks)
     reset = playbooks / "password_reset.yml"
@@ -87,7 +87,7 @@ async def test_sms_reported_undelivered_is_sent_again_then_escalated(db_url: str
         ticket_id = await _ticket(svc, email)
         execution = await svc.execution(ticket_id, timeout=20)
         assert execution["state"] == "ESCALATED", execution
-        assert "SMS undelivered (error 30003)" in (execution["escalation_reason"] or "")
+        assert "no alternate e-mail address (otherMails) on record" in (execution["escalation_reason"] or "")
         deliveries = [
             (s["attempt"], s["outcome"]) for s in execution["steps"] if s["step_id"] == "deliver_sms"
         ]

@@ -105,7 +105,7 @@ def test_cli_prints_file_line_message_per_problem_and_fails(tmp_path: Path) -> N
     out = io.StringIO()
     assert cli_validate(tmp_path, out=out) == 1
     assert out.getvalue().splitlines() == [
-        f"{bad}:10: step 'deliver': unknown service 'delivery.email' (did you mean 'delivery.sms'?)"
+        f"{bad}:10: step 'deliver': unknown service 'delivery.fax' (did you mean 'delivery.email'?)"
     ]
 
 
@@ -181,3 +181,23 @@ def test_alias_bombs_are_refused_quickly() -> None:
         lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]")
     result = validate_text("\n".join(lines) + "\n", "bomb.yml")
     assert [(p.line, "aliases are expanded" in p.message) for p in result.problems] == [(1, True)]
+
+
+def test_an_escalation_block_names_where_escalated_tickets_land() -> None:
+    text = (PLAYBOOKS / "password_reset.yml").read_text(encoding="utf-8")
+    block = (
+        'escalation:\n  team: "Identity & Access"\n  agent_id: 12\n  status_id: 5\n  priority_id: 1\nsteps:\n'
+    )
+    valid = validate_text(text.replace("steps:\n", block, 1), "password_reset.yml")
+    assert valid.problems == () and valid.playbook is not None
+    assert valid.playbook.escalation is not None
+    assert valid.playbook.escalation.as_payload() == {
+        "team": "Identity & Access",
+        "agent_id": 12,
+        "status_id": 5,
+        "priority_id": 1,
+    }
+    empty = validate_text(text.replace("steps:\n", "escalation: {}\nsteps:\n", 1), "password_reset.yml")
+    assert [p.message for p in empty.problems] == [
+        "escalation: give at least one of team, agent_id, status_id, priority_id"
+    ]

@@ -268,6 +268,18 @@ async def test_a_delivered_tap_is_left_alone(pool: asyncpg.Pool) -> None:
     assert await _outbox(pool, 43, "credential.revoke") == []
 
 
+async def test_a_tap_delivered_before_an_escalation_is_left_alone(pool: asyncpg.Pool) -> None:
+    """Delivered, then handed to an engineer anyway (here: the playbook escalates after delivery): the
+    requester holds the TAP, so it is not deleted."""
+    steps = _steps()
+    steps[1] = {**steps[1], "on_success": "escalate"}
+    execution = await _run(pool, _Sandbox(), 47, EMAIL, steps)
+    assert execution["state"] == "ESCALATED"
+    assert await _outbox(pool, 47, "credential.revoke") == []
+    [escalation] = await _outbox(pool, 47, "halopsa.escalate")
+    assert "Temporary Access Pass" not in escalation.get("note", "")
+
+
 async def test_a_password_reset_cannot_be_undone_and_the_note_says_so(pool: asyncpg.Pool) -> None:
     sandbox = _Sandbox()
     execution = await _run(pool, sandbox, 44, UNDELIVERED, _steps("password"))

@@ -20,6 +20,7 @@ Rules it encodes (DESIGN §2):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -37,6 +38,7 @@ from ticketpilot.engine.model import (
     ENGINE_KEY,
     OUTPUTS_KEY,
     Checkpoint,
+    Command,
     ConsumeSignals,
     DeadlineReached,
     EngineError,
@@ -62,12 +64,15 @@ from ticketpilot.engine.transition import (
     cancel,
     event_from_json,
     fail,
+    with_delivered,
     with_outputs,
     with_producers,
 )
 from ticketpilot.playbooks.model import Playbook, Step
 from ticketpilot.steps import Failed, Signal, StepEvent, Succeeded, Wake
 
+ESCALATE_KIND = "halopsa.escalate"
+"""The outbox row of an ``ESCALATED``/``FAILED`` ending (``transition.finish``)."""
 MAX_REWINDS = 3
 """At most this many times one execution goes back to a secret's producer, whatever its retry policy allows
 (:func:`~ticketpilot.engine.attempts.credential_budget`); then the step that needed it takes ``on_failure``."""
@@ -102,6 +107,26 @@ def advance(
     definition: Playbook, state: ExecutionState, event: Event, env: MachineEnv = _NO_ENV
 ) -> Transition:
     """The next state and the commands that carry the transition out, in order."""
+    next_state, commands = _advance(definition, state, event, env)
+    if definition.escalation is None:
+        return next_state, commands
+    return next_state, [_with_escalation_target(c, definition) for c in commands]
+
+
+def _with_escalation_target(command: Command, definition: Playbook) -> Command:
+    """The pinned playbook's ``escalation`` block (team, agent, status, priority) rides on its escalation."""
+    if not isinstance(command, Checkpoint) or not any(o.kind == ESCALATE_KIND for o in command.outbox):
+        return command
+    assert definition.escalation is not None
+    target = definition.escalation.as_payload()
+    outbox = tuple(
+        replace(o, payload={**o.payload, "escalation": target}) if o.kind == ESCALATE_KIND else o
+        for o in command.outbox
+    )
+    return replace(command, outbox=outbox)
+
+
+def _advance(definition: Playbook, state: ExecutionState, event: Event, env: MachineEnv) -> Transition:
     if state.is_terminal:
         if isinstance(event, RetryRequested) and state.status in (Status.ESCALATED, Status.FAILED):
             return _operator_retry(definition, state, event, env)
@@ -155,6 +180,9 @@ def _on_step_finished(
         ctx = with_outputs(state.context, step.id, outcome.outputs)
         if outcome.secrets:
             ctx = with_producers(ctx, step.id, tuple(outcome.secrets))
+        traits = env.traits.get(step.service or "")
+        if traits is not None:  # a step that needs a secret succeeded: it is delivered, nothing to undo
+            ctx = with_delivered(ctx, step.id, traits.requires_secrets)
         done = state.evolve(context=ctx, failed_step=None, last_error=None)
         tx.row(done, step, "success", now, summary=outcome.summary)
         if state.pending_cancel:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from ticketpilot.playbooks.model import REASKABLE_SERVICES, SERVICES
+from ticketpilot.playbooks.model import EMAIL_RECIPIENTS, REASKABLE_SERVICES, SERVICES
 from ticketpilot.playbooks.yaml_lines import item_line, key_line, value_line
 
 TRANSITIONS: tuple[str, ...] = ("on_success", "on_failure", "on_timeout")
@@ -93,6 +93,8 @@ def _step_problems(index: int, step: _RawStep) -> Iterator[tuple[int, str]]:
         for key in ("on_success", "on_failure"):
             if step.node.get(key) is None:
                 yield step.line, f"{label} calls a service but has no {key}"
+        if service == "delivery.email":
+            yield from _email_params_problems(label, step.node)
         if (
             step.node.get("on_restart") is not None
             and service in SERVICES
@@ -106,6 +108,25 @@ def _step_problems(index: int, step: _RawStep) -> Iterator[tuple[int, str]]:
                     "re-sent; a manager approval resumes its wait)"
                 ),
             )
+
+
+def _email_params_problems(label: str, node: CommentedMap) -> Iterator[tuple[int, str]]:
+    """``delivery.email`` takes only ``to: requester | manager``: a destination is never an address."""
+    params = node.get("params")
+    if params is None:
+        return
+    if not isinstance(params, CommentedMap):
+        yield value_line(node, "params"), f"{label}: params must be a mapping like {{to: requester}}"
+        return
+    for key in params:
+        if key != "to":
+            yield key_line(params, key), f"{label}: delivery.email has no param '{key}' (only 'to')"
+    to = params.get("to")
+    if "to" in params and to not in EMAIL_RECIPIENTS:
+        yield (
+            value_line(params, "to"),
+            f"{label}: to must be {' or '.join(EMAIL_RECIPIENTS)} (an address on record), not {to!r}",
+        )
 
 
 def _reachability_problems(

@@ -13,10 +13,10 @@ import re
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SERVICES: frozenset[str] = frozenset(
-    {"verification.mfa", "verification.manager", "executor.reset_password", "delivery.sms"}
+    {"verification.mfa", "verification.manager", "executor.reset_password", "delivery.sms", "delivery.email"}
 )
 """The step services playbooks may name (DESIGN §4)."""
 
@@ -25,16 +25,8 @@ REASKABLE_SERVICES: frozenset[str] = frozenset({"verification.mfa"})
 that asks the requester. A credential or a delivery in doubt is never re-sent; ``verification.manager``
 simply resumes its wait (the same request, no second card)."""
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-MIN_DURATION_S = 0.001
-MAX_DURATION_S = 30 * 24 * 3600.0
-"""Every duration in a playbook lies between 1 ms and 30 days, so deadlines and timers never overflow."""
-
-REASKABLE_SERVICES: frozenset[str] = frozenset({"verification.mfa"})
-"""Services whose attempt, left in doubt by a restart, may be asked again (``on_restart``): a verification
-that asks the requester. A credential or a delivery in doubt is never re-sent; ``verification.manager``
-simply resumes its wait (the same request, no second card)."""
+EMAIL_RECIPIENTS: tuple[str, ...] = ("requester", "manager")
+"""``delivery.email``'s ``params.to``: the requester's alternate address on record, or their manager's mail."""
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
@@ -108,11 +100,6 @@ class Step(Strict):
     :data:`REASKABLE_SERVICES`: ``reask`` (the default) asks again once, a new attempt; ``fallback`` goes
     where an unanswered one would (``on_timeout``, else ``on_failure``). A second interruption always
     takes the fallback."""
-    on_restart: Literal["reask", "fallback"] | None = None
-    """An attempt left in doubt by a restart (a push sent, no answer recorded), for a service in
-    :data:`REASKABLE_SERVICES`: ``reask`` (the default) asks again once, a new attempt; ``fallback`` goes
-    where an unanswered one would (``on_timeout``, else ``on_failure``). A second interruption always
-    takes the fallback."""
     terminal: TerminalOutcome | None = None
     reason: str = ""
     """For an ESCALATED terminal step: the escalation reason written to the ticket."""
@@ -125,6 +112,34 @@ class Step(Strict):
     @property
     def is_terminal(self) -> bool:
         return self.terminal is not None
+
+
+class EscalationTarget(Strict):
+    """Where an escalated ticket lands in HaloPSA; each key overrides the ``[halopsa] escalation_*`` default.
+
+    Ids are the instance's own (``GET /api/Status``, ``/api/Agent``, ``/api/Priority`` → ``priorityid``).
+    """
+
+    team: str | None = Field(None, min_length=1, max_length=200)
+    """The HaloPSA team (queue) name, e.g. ``"Service Desk L1"``."""
+    agent_id: int | None = Field(None, ge=1)
+    status_id: int | None = Field(None, ge=1)
+    priority_id: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> EscalationTarget:
+        if (
+            self.team is None
+            and self.agent_id is None
+            and self.status_id is None
+            and self.priority_id is None
+        ):
+            raise ValueError("give at least one of team, agent_id, status_id, priority_id")
+        return self
+
+    def as_payload(self) -> dict[str, str | int]:
+        """The keys that are set, for the HaloPSA escalation (outbox payload)."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
 
 
 class Triggers(Strict):
@@ -142,6 +157,8 @@ class Playbook(Strict):
     triggers: Triggers
     delivers_by_sms: bool | None = None
     """Whether a phone on record is required; derived from the steps when not given."""
+    escalation: EscalationTarget | None = None
+    """Where this playbook's escalated or failed tickets land (team, agent, status, priority)."""
     steps: tuple[Step, ...] = Field(min_length=1)
 
     @property

@@ -21,6 +21,7 @@ from ticketpilot.services.approval_records import ApprovalRejected, ApprovalRequ
 from ticketpilot.services.approvals import SANDBOX_TWILIO_TOKEN, ApprovalDesk, build_approval_desk
 from ticketpilot.services.common import Clock, KillSwitchCheck, utcnow
 from ticketpilot.services.delivery import SmsDelivery
+from ticketpilot.services.email_delivery import EmailDelivery
 from ticketpilot.services.executor import IdentityRecheck, ResetPassword
 from ticketpilot.services.manager import ManagerApproval
 from ticketpilot.services.mfa import MfaVerification
@@ -36,6 +37,7 @@ __all__ = [
     "DecisionOutcome",
     "DeferredSignalSink",
     "DeliveryReport",
+    "EmailDelivery",
     "IdentityRecheck",
     "KillSwitchCheck",
     "ManagerApproval",
@@ -126,5 +128,6 @@ def build_step_services(adapters: AdapterSet, deps: StepDeps) -> dict[str, StepS
             public_url=deps.public_url,
             report_wait_s=deps.delivery_report_wait_s,
         ),
+        EmailDelivery(adapters.directory, adapters.mail),
     ]
     return {service.name: service for service in services}

@@ -17,6 +17,7 @@ from ticketpilot.adapters.sandbox.cards import LinkClicker, SandboxCards
 from ticketpilot.adapters.sandbox.credentials import IssuedCredentials
 from ticketpilot.adapters.sandbox.directory import SandboxDirectory
 from ticketpilot.adapters.sandbox.ledger import LedgerEntry, SandboxLedger, read_ledger_file
+from ticketpilot.adapters.sandbox.mail import SandboxMail
 from ticketpilot.adapters.sandbox.mfa import SandboxMfa
 from ticketpilot.adapters.sandbox.pending import DurablePendingActions
 from ticketpilot.adapters.sandbox.people import Behaviour, SandboxPeople
@@ -32,6 +33,7 @@ __all__ = [
     "SandboxCards",
     "SandboxDirectory",
     "SandboxLedger",
+    "SandboxMail",
     "SandboxMfa",
     "SandboxSms",
     "SandboxStore",
@@ -106,6 +108,7 @@ def build_sandbox_adapters(
         mfa=SandboxMfa(settings.sandbox, ledger, sleep, store),
         cards=cards,
         sms=sms,
+        mail=SandboxMail(ledger, issued, settings.entra.service_mailbox),
         mode="sandbox",
         extras={"ledger": ledger, "people": people, "aclose": aclose, "actions": durable},
     )
