@@ -19,7 +19,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from e2e_live_support import ACCOUNT_SID, FROM_NUMBER, GRAPH_TENANT, OPENAI_KEY, TWILIO_TOKEN, VendorFakes
 
 from ticketpilot.config import Settings
-from ticketpilot.doctor import Report, dsn_connector, run_doctor
+from ticketpilot.doctor import CheckFailed, Report, dsn_connector, run_doctor
+from ticketpilot.doctor.vendors import teams_url_shape
 from ticketpilot.http.app import build_app
 from ticketpilot.service import open_services
 
@@ -349,3 +350,24 @@ async def test_api_doctor_needs_the_admin_token_and_answers_json(
     assert not checks["playbooks"]["ok"] and "broken.yml:" in checks["playbooks"]["detail"]
     assert checks["halopsa"] == {"name": "halopsa", "ok": True, "detail": "sandbox (not checked)", "fix": ""}
     assert ADMIN not in json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("https://prod-01.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=S3CRET", None),
+        ("https://default.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/abc/"
+         "triggers/manual/paths/invoke?api-version=1&sig=S3CRET", None),
+        ("http://prod-01.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=S3CRET", "https"),
+        ("https://prod-01.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sp=x", "no sig="),
+        ("https://contoso.webhook.office.com/webhookb2/abc/IncomingWebhook/def?sig=S3CRET", "not a workflow"),
+    ],
+)  # fmt: skip
+def test_teams_workflow_url_shape(url: str, problem: str | None) -> None:
+    if problem is None:
+        detail = teams_url_shape(url)
+        assert "not a Logic Apps" not in detail and "S3CRET" not in detail
+        return
+    with pytest.raises(CheckFailed) as failed:
+        teams_url_shape(url)
+    assert problem in failed.value.detail and "S3CRET" not in failed.value.detail + failed.value.fix

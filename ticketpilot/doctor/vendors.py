@@ -131,7 +131,7 @@ def teams_url_shape(url: str) -> str:
         raise CheckFailed(f"the URL on {host} has no sig= (the trigger's signature)", fix)
     known = host.endswith(WORKFLOW_HOSTS)
     where = host if known else f"{host} (not a Logic Apps / Power Automate host: a gateway or a test double?)"
-    return f"{parts.scheme}://{where} …/triggers/…/paths/invoke with sig="
+    return f"a workflow trigger URL (…/triggers/…/paths/invoke, sig=) on {parts.scheme}://{where}"
 
 
 async def teams(settings: Settings, playbooks: Sequence[LoadedPlaybook], timeout_s: float) -> list[Check]:
