@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import shutil
+import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -101,7 +102,9 @@ def live_config(
 
 
 def settings_of(config: dict[str, dict[str, Any]], **changes: dict[str, Any]) -> Settings:
-    merged = {section: {**values, **changes.get(section, {})} for section, values in config.items()}
+    merged = {
+        section: {**config.get(section, {}), **changes.get(section, {})} for section in {*config, *changes}
+    }
     return Settings(**merged)  # type: ignore[arg-type]
 
 
@@ -188,6 +191,45 @@ async def test_a_missing_graph_permission_is_named_with_the_grant_to_make(
     assert "grant UserAuthenticationMethod.ReadWrite.All (application)" in write.fix
     assert checks["graph AuditLog.Read.All"].ok and checks["graph User.Read.All"].ok
     assert {c.name for c in report.failed} == {risky.name, write.name}
+
+
+async def test_without_user_read_the_per_user_permissions_fall_back_to_the_token_roles(
+    fakes: VendorFakes, config: dict[str, dict[str, Any]]
+) -> None:
+    fakes.graph.denied_permissions = {"User.Read.All", "GroupMember.Read.All"}
+    checks = by_name(await doctor(settings_of(config)))
+    assert not checks["graph User.Read.All"].ok and "grant User.Read.All" in checks["graph User.Read.All"].fix
+    assert not checks["graph GroupMember.Read.All"].ok
+    assert "not in the token's roles" in checks["graph GroupMember.Read.All"].detail
+    methods = checks["graph UserAuthenticationMethod.Read.All"]
+    assert methods.ok and "not read-tested" in methods.detail
+
+
+async def test_identity_signals_a_tenant_cannot_give_fail_unless_the_policy_does_without_them(
+    fakes: VendorFakes, config: dict[str, dict[str, Any]]
+) -> None:
+    fakes.graph.audit_log_licensed = False
+    check = by_name(await doctor(settings_of(config)))["graph AuditLog.Read.All"]
+    assert not check.ok and "no Microsoft Entra ID P1 licence" in check.detail
+    assert "policy.require_identity_signals = false" in check.fix
+    relaxed = settings_of(config, policy={"require_identity_signals": False})
+    check = by_name(await doctor(relaxed))["graph AuditLog.Read.All"]
+    assert check.ok and "not needed" in check.detail
+
+
+async def test_an_unreachable_database_fails_its_checks_and_the_rest_still_run(
+    fakes: VendorFakes, config: dict[str, dict[str, Any]]
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    report = await doctor(
+        settings_of(config, database={"url": f"postgresql://tp:pw-secret@127.0.0.1:{port}/tp"})
+    )
+    checks = by_name(report)
+    assert not checks["postgresql"].ok and "cannot connect" in checks["postgresql"].detail
+    assert "database.url" in checks["postgresql"].fix and "pw-secret" not in json.dumps(report.as_dict())
+    assert not checks["migrations"].ok and checks["halopsa token"].ok
 
 
 async def test_an_unknown_custom_field_name_and_status_are_reported(
