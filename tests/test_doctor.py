@@ -174,6 +174,18 @@ async def test_bad_halopsa_and_graph_credentials_fail_their_token_checks(
     assert "wrong-halo" not in json.dumps(report.as_dict())
 
 
+async def test_a_graph_scope_the_identity_platform_refuses_is_named(
+    fakes: VendorFakes, config: dict[str, dict[str, Any]]
+) -> None:
+    fakes.graph.fail_next(
+        400, body={"error": "invalid_scope", "error_codes": [70011]}, method="POST", path_contains="/token"
+    )
+    check = by_name(
+        await doctor(settings_of(config, entra={"graph_scope": "https://graph.contoso.example/.default"}))
+    )["graph token"]
+    assert not check.ok and "invalid_scope" in check.detail and "entra.graph_scope" in check.fix
+
+
 async def test_a_missing_graph_permission_is_named_with_the_grant_to_make(
     fakes: VendorFakes, config: dict[str, dict[str, Any]]
 ) -> None:

@@ -21,6 +21,7 @@ TOKEN_FIX = (
     "check entra.tenant_id, client_id and client_secret (or certificate_path) of the app registration; "
     "a client secret may have expired"
 )
+SCOPE_FIX = "check entra.graph_scope: the Graph resource of your cloud followed by /.default"
 _LICENCE = re.compile(r"licen[cs]|premium|NonPremiumTenant", re.IGNORECASE)
 IDENTITY_SIGNALS = ("IdentityRiskyUser.Read.All", "AuditLog.Read.All")
 
@@ -81,7 +82,8 @@ async def _checks(
             roles = await directory.app_roles()
         except AdapterError as exc:
             if "refused" in exc.message:
-                raise CheckFailed(exc.message.split(" — ")[0], TOKEN_FIX) from None
+                fix = SCOPE_FIX if "invalid_scope" in exc.message else TOKEN_FIX
+                raise CheckFailed(exc.message.split(" — ")[0], fix) from None
             raise
         return f"app-only token for {scope} ({len(roles)} application permission(s) in its roles)"
 
