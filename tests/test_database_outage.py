@@ -35,6 +35,7 @@ from service_process import (
     drop_database,
     fresh_database,
 )
+from service_support import HALO_PASSWORD, HALO_USER, running_service
 
 from ticketpilot.engine.signals import CHANNEL, SignalListener, deliver_signal
 from ticketpilot.gate.deliveries import Delivery
@@ -300,3 +301,38 @@ async def test_the_signal_listener_comes_back_by_itself_and_says_so(
         assert heard == [execution_id]
     finally:
         await listener.stop()
+
+
+async def test_a_connection_left_on_a_read_only_standby_is_not_ready_and_refuses_webhooks(
+    db_url: str, tmp_path: Path, pg_admin_url: str
+) -> None:
+    """After a failover a connection can land on a standby: reachable, but nothing can be recorded there."""
+    name = db_url.rsplit("/", 1)[1]
+    auth = aiohttp.BasicAuth(HALO_USER, HALO_PASSWORD)
+
+    async def post(n: int) -> int:
+        delivery = {"id": f"standby-{n}", "object_id": n}
+        resp = await svc.client.post("/webhooks/halopsa/ticket_created", json=[delivery], auth=auth)
+        return resp.status
+
+    async with running_service(db_url, tmp_path) as svc:
+        admin = await asyncpg.connect(pg_admin_url)
+        try:
+            await admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+            await _terminate_backends(pg_admin_url, db_url)  # every new connection is now read-only
+            ready = await svc.client.get("/readyz")
+            body = await ready.json()
+            assert ready.status == 503 and body["checks"]["database"]["ok"] is False, body
+            assert await post(940_001) == 503
+            # The primary is back at that address (its sessions are writable again).
+            await admin.execute(f'ALTER DATABASE "{name}" SET default_transaction_read_only = off')
+        finally:
+            await admin.execute(f'ALTER DATABASE "{name}" RESET default_transaction_read_only')
+            await admin.close()
+        deadline = time.monotonic() + 15
+        ready_status, posted = 0, 0
+        while time.monotonic() < deadline and (ready_status, posted) != (200, 200):
+            ready_status = (await svc.client.get("/readyz")).status
+            posted = await post(940_002)
+            await asyncio.sleep(0.05)
+        assert (ready_status, posted) == (200, 200)

@@ -97,7 +97,7 @@ class InboxWriter:
                     await self._kick.wait()
                     continue
                 batch = self._take()
-                failed = True
+                error: BaseException | None = None
                 try:
                     if conn is None:
                         conn = await self.pool.acquire(timeout=self.acquire_timeout_s)
@@ -109,13 +109,14 @@ class InboxWriter:
                         await asyncio.wait([write])
                         _settle(batch, write)
                         raise
-                    failed = write.exception() is not None
+                    error = write.exception()
                     _settle(batch, write)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # acquiring failed: the batch is not recorded
+                    error = exc
                     _fail(batch, exc)
-                if failed and conn is not None:
+                if error is not None and conn is not None:
                     conn, lost = None, conn
                     await release_quietly(self.pool, lost)
         finally:
