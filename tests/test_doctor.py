@@ -171,6 +171,10 @@ async def test_bad_halopsa_and_graph_credentials_fail_their_token_checks(
     assert "halopsa ticket read" not in checks and "graph User.Read.All" not in checks
     assert checks["twilio account"].ok and checks["llm model"].ok
     assert halo.line().startswith("✗ halopsa token — ") and " — check " in halo.line()
+    mfa = by_name(await doctor(settings_of(config, mfa={"client_secret": "wrong-mfa"})))[
+        "mfa connector token"
+    ]
+    assert not mfa.ok and "HTTP 401" in mfa.detail and "mfa.client_secret" in mfa.fix
     assert "wrong-halo" not in json.dumps(report.as_dict())
 
 
