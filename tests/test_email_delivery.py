@@ -10,12 +10,21 @@ import json
 import shutil
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
-from engine_harness import ESCALATE, RESOLVED, make_engine, playbook_yaml, step, store_playbook
+from engine_harness import (
+    ESCALATE,
+    RESOLVED,
+    make_engine,
+    parse_playbook,
+    playbook_yaml,
+    step,
+    store_playbook,
+)
 from fakes.graph import GraphFake
 from pydantic import SecretStr
 from service_support import ROOT, running_service
@@ -31,6 +40,19 @@ from ticketpilot.adapters.sandbox.mail import SandboxMail
 from ticketpilot.adapters.sandbox.people import SandboxPeople
 from ticketpilot.config import EntraConfig, load_settings
 from ticketpilot.engine import Engine, ManualClock
+from ticketpilot.engine.machine import advance, initial_state
+from ticketpilot.engine.model import (
+    ExecutionState,
+    InDoubtOnRecovery,
+    MachineEnv,
+    Phase,
+    RunStep,
+    SecretMissing,
+    Started,
+    Status,
+    StepFinished,
+    StepTraits,
+)
 from ticketpilot.services import ResetPassword, SmsDelivery, SmsReports
 from ticketpilot.services.email_delivery import EmailDelivery
 from ticketpilot.steps import Failed, Succeeded
@@ -273,6 +295,40 @@ async def test_no_other_mails_means_the_fallback_fails_and_the_ticket_is_escalat
         "SELECT count(*) FROM outbox WHERE ticket_id = 62 AND kind = 'credential.revoke'"
     )
     assert revocations == 1  # the undelivered TAP is deleted (item 4)
+
+
+def test_a_credential_lost_before_the_email_fallback_is_reissued_for_the_email_not_a_second_sms() -> None:
+    """The SMS attempt is left in doubt by a restart (it may have gone out): the playbook falls back to
+    e-mail, whose credential was lost with the process. The producer issues a new one and the execution goes
+    back to the e-mail step, not to the producer's ``on_success`` (the SMS step): never a second SMS."""
+    traits = {
+        "executor.reset_password": StepTraits(rerun_safe=True, produces_secrets=("credential",)),
+        "delivery.sms": StepTraits(requires_secrets=("credential",)),
+        "delivery.email": StepTraits(requires_secrets=("credential",)),
+    }
+    env, t0 = MachineEnv(traits=traits), datetime(2030, 1, 1, tzinfo=UTC)
+    definition = parse_playbook(playbook_yaml(FALLBACK))
+    state = initial_state(definition, uuid.uuid4(), 63, "hash", {"user_email": SMS_DOWN_ALT})
+
+    def run(state: ExecutionState, event: Any) -> tuple[ExecutionState, list[RunStep]]:
+        state, commands = advance(definition, state, event, env)
+        while state.phase is Phase.PENDING and not state.is_terminal:  # an unsafe step's own start checkpoint
+            state, more = advance(definition, state, Started(t0), env)
+            commands += more
+        return state, [c for c in commands if isinstance(c, RunStep)]
+
+    state, runs = run(state, Started(t0))
+    assert [r.step_id for r in runs] == ["create_credential"]
+    state, runs = run(state, StepFinished("create_credential", 1, Succeeded(secrets={"credential": "x"}), t0))
+    assert [r.step_id for r in runs] == ["deliver_sms"]
+    state, runs = run(state, InDoubtOnRecovery(t0))  # restart: the SMS is in doubt → on_failure
+    assert [r.step_id for r in runs] == ["deliver_email"]
+    state, runs = run(state, SecretMissing("deliver_email", ("credential",), t0))
+    assert [(r.step_id, r.attempt) for r in runs] == [("create_credential", 2)]
+    state, runs = run(state, StepFinished("create_credential", 2, Succeeded(secrets={"credential": "y"}), t0))
+    assert [r.step_id for r in runs] == ["deliver_email"]
+    state, runs = run(state, StepFinished("deliver_email", state.attempt, Succeeded(), t0))
+    assert state.status is Status.RESOLVED
 
 
 async def test_the_shipped_password_reset_playbook_falls_back_to_email(db_url: str, tmp_path: Path) -> None:

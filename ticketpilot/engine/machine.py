@@ -73,6 +73,8 @@ from ticketpilot.steps import Failed, Signal, StepEvent, Succeeded, Wake
 
 ESCALATE_KIND = "halopsa.escalate"
 """The outbox row of an ``ESCALATED``/``FAILED`` ending (``transition.finish``)."""
+RETURN_TO = "return_to"
+"""``context["_engine"][RETURN_TO]``: the step that stopped for a lost secret, where its re-run producer goes on."""
 MAX_REWINDS = 3
 """At most this many times one execution goes back to a secret's producer, whatever its retry policy allows
 (:func:`~ticketpilot.engine.attempts.credential_budget`); then the step that needed it takes ``on_failure``."""
@@ -187,7 +189,8 @@ def _on_step_finished(
         tx.row(done, step, "success", now, summary=outcome.summary)
         if state.pending_cancel:
             return cancel(done, now, tx, state.pending_cancel, row=False)
-        return goto(definition, done, step.on_success, now, env, tx)
+        done, target = _after_success(done, step, bool(outcome.secrets))
+        return goto(definition, done, target, now, env, tx)
     if isinstance(outcome, Failed):
         ctx = with_outputs(state.context, step.id, outcome.outputs) if outcome.outputs else state.context
         return after_failure(
@@ -384,8 +387,21 @@ def _on_secret_missing(
     # This attempt sent nothing (it stopped for want of the secret): once the producer has made a new one,
     # the step goes on with the same try of its retry budget, not a fresh budget.
     engine[RESUME_TRIES] = {**engine.get(RESUME_TRIES, {}), step.id: max(1, state.tries)}
+    engine[RETURN_TO] = step.id
     rewound = state.evolve(context={**state.context, ENGINE_KEY: engine})
     return begin_attempt(definition, rewound, producer, rewound.attempts_of(target) + 1, 1, now, env, tx)
+
+
+def _after_success(state: ExecutionState, step: Step, produced: bool) -> tuple[ExecutionState, str | None]:
+    """Where a step that succeeded leads: its ``on_success``; but a producer re-run because a later step lost
+    its secret in a restart leads back to that step (which may not be its ``on_success``: e.g. an e-mail
+    fallback whose SMS attempt was left in doubt must not bring the SMS step back)."""
+    engine = state.context.get(ENGINE_KEY, {})
+    back = engine.get(RETURN_TO)
+    if not (produced and back):
+        return state, step.on_success
+    rest = {k: v for k, v in engine.items() if k != RETURN_TO}
+    return state.evolve(context={**state.context, ENGINE_KEY: rest}), str(back)
 
 
 def _operator_retry(
@@ -407,6 +423,7 @@ def _operator_retry(
         detail={"from_state": state.status.value},
     )
     engine = {**state.context.get(ENGINE_KEY, {}), "rewinds": 0, RESUME_TRIES: {}}
+    engine.pop(RETURN_TO, None)
     revived = state.evolve(
         status=Status.RUNNING,
         escalation_reason=None,
