@@ -95,6 +95,13 @@ def is_connection_loss(exc: BaseException) -> bool:
     return isinstance(exc, _CONNECTION_LOSS)
 
 
+async def leave_standby(pool: asyncpg.Pool, exc: BaseException | None) -> None:
+    """After a failover a pooled session may sit on a standby (read-only): it stays that way whatever is
+    reset, so every pooled connection is replaced, and new ones reach whatever now serves the address."""
+    if isinstance(exc, asyncpg.ReadOnlySQLTransactionError):
+        await pool.expire_connections()
+
+
 async def reachable(pool: asyncpg.Pool, timeout_s: float = 5.0) -> bool:
     """One round trip through ``pool`` succeeds within ``timeout_s``."""
     try:

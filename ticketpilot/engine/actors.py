@@ -22,7 +22,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from ticketpilot.database import is_connection_loss, reachable
+from ticketpilot.database import is_connection_loss, leave_standby, reachable
 from ticketpilot.engine.clock import Clock
 from ticketpilot.engine.crashpoints import crashpoint
 from ticketpilot.engine.eager import first_step
@@ -278,6 +278,7 @@ class ActorRuntime:
                 await self._wait_for_database(actor, exc, backoff)
 
     async def _wait_for_database(self, actor: Actor, exc: BaseException, backoff: Backoff) -> None:
+        await leave_standby(self.pool, exc)
         log.warning(
             "execution_waiting_for_database",
             execution_id=str(actor.state.execution_id),

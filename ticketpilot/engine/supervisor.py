@@ -23,7 +23,7 @@ import asyncpg
 import structlog
 
 from ticketpilot.config import EngineConfig
-from ticketpilot.database import is_connection_loss
+from ticketpilot.database import is_connection_loss, leave_standby
 from ticketpilot.engine import leases
 from ticketpilot.engine.actors import Actor, ActorRuntime
 from ticketpilot.engine.clock import Clock, SystemClock
@@ -364,6 +364,7 @@ class Engine:
                 log.warning("lease_tick_failed", error=repr(exc))
                 if self._readiness is not None and is_connection_loss(exc):
                     self._readiness.failing("engine_leases", exc)
+                await leave_standby(self._pool, exc)
                 delay = backoff.next_delay()
                 continue
             backoff.reset()

@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 import structlog
 
-from ticketpilot.database import release_quietly
+from ticketpilot.database import leave_standby, release_quietly
 from ticketpilot.gate.deliveries import Delivery
 
 log = structlog.get_logger(__name__)
@@ -119,6 +119,7 @@ class InboxWriter:
                 if error is not None and conn is not None:
                     conn, lost = None, conn
                     await release_quietly(self.pool, lost)
+                await leave_standby(self.pool, error)
         finally:
             if conn is not None:
                 await release_quietly(self.pool, conn)

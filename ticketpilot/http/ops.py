@@ -31,6 +31,8 @@ async def readyz(request: web.Request) -> web.Response:
                 # A failover can leave the address on a standby: reachable, but nothing can be recorded.
                 read_only = await conn.fetchval("SELECT current_setting('transaction_read_only') = 'on'")
                 pending = await pending_migrations(conn)
+        if read_only:  # such a session stays read-only: replace every pooled one (see leave_standby)
+            await services.pool.expire_connections()
         checks["database"] = {"ok": not read_only, **({"error": "read-only (standby)"} if read_only else {})}
         checks["migrations"] = {"ok": not pending, "pending": [m.version for m in pending]}
         ready = ready and not pending and not read_only
