@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import codecs
+import re
 
 import pytest
 
 from ticketpilot.gate.classification import RiskFlag, TicketText
 from ticketpilot.gate.evaluation import automation_decision
-from ticketpilot.gate.offline import OfflineClassifier, evidence, structure
+from ticketpilot.gate.offline import OfflineClassifier, evidence, intents, narratives, structure
 from ticketpilot.gate.offline.text import view
 
 ME = "dana.brooks@corbettpm.com"
@@ -290,3 +291,25 @@ UNSAFE = [
 def test_unsafe_kinds_stay_manual(classifier: OfflineClassifier, body: str) -> None:
     result = classifier.classify_sync(TicketText(subject="Help", body=body, requester_email=ME))
     assert not automation_decision(result.classification), result.classification
+
+
+# --- the patterns themselves ------------------------------------------------------------------------------
+
+
+def _patterns() -> list[tuple[str, re.Pattern[str]]]:
+    found = [(f"intents.{kind}", pattern) for kind, _flag, pattern in intents.KINDS]
+    found += [(f"narratives.{kind}", pattern) for kind, _flag, pattern in narratives.NARRATIVES]
+    for module in (evidence, structure):
+        found += [
+            (f"{module.__name__}.{name}", value)
+            for name, value in vars(module).items()
+            if isinstance(value, re.Pattern) and name.isupper() and not name.startswith("_")
+        ]
+    return found
+
+
+@pytest.mark.parametrize(("name", "pattern"), _patterns(), ids=[n for n, _p in _patterns()])
+def test_no_pattern_matches_ordinary_text(name: str, pattern: re.Pattern[str]) -> None:
+    """An empty alternative (a stray ``|``) would match everything and hold back every ticket."""
+    for text in ("", " ", "the weather is nice today", "el tiempo es bueno hoy", "das wetter ist schön"):
+        assert pattern.search(text) is None, (name, text)

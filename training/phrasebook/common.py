@@ -154,7 +154,7 @@ DISCLAIMERS = {
     "en": [
         "CONFIDENTIALITY: This e-mail and any attachments are confidential and intended solely for the "
         "addressee. If you are not the intended recipient, please delete it and notify the sender.",
-        "This message may contain privileged information. Please consider the environment before printing.",
+        "This message may contain privileged information. Think of the planet before you print it.",
         "{org} is registered in England and Wales. Registered office as above.",
     ],
     "es": [

@@ -32,9 +32,13 @@ POLICY = _c(
     rf"\b(?:don'?t|do not|no longer) (?:want|need|like)\b[^.\n]{{0,25}}\b{_MFA}\b",
     rf"\b(?:make|set|keep)\s+(?:the\s+)?{_MFA}\s+(?:\w+\s+)?(?:optional|voluntary|not required|off)\b"
     rf"|\b{_MFA}\b[^.\n]{{0,30}}\b(?:optional|not (?:be )?(?:required|mandatory|compulsory))\b",
+    r"\b(?:not|never) (?:to )?expire\b|\bdoesn'?t expire\b|\bno caduque\b|\bn'expire (?:pas|plus|jamais)\b"
+    r"|\bnicht abl[äa]uft\b|\bniet verloopt\b|\bnon scada\b|\bn[ãa]o expire\b|\bnie wygas\w*",
     r"\b(?:password|passwords|pw)\s+(?:rules|policy|policies|requirements|complexity|expiry policy|guidelines"
     r"|standards)\b|\bnever expire\b|\bevery \d+ days\b|\bexpir(?:y|ation) policy\b",
     r"\bhow (?:often|many)\b[^.\n?]{0,50}\b(?:password|passwords|mfa|change|expire)",
+    r"\bde quanto em quanto tempo\b|\bcom que frequ[êe]ncia\b|\bogni quanto\b|\bcon che frequenza\b"
+    r"|\bjak cz[ęe]sto\b|\bco ile\b",
     # A question about whether a message is genuine: a report, not a recovery request.
     r"\bis (?:this|it|that) (?:real|genuine|legit(?:imate)?|safe|a scam|phishing|spam|from you|one of ours)\b"
     r"|\b(?:real|genuine|legit|fake|dodgy|phishing|spam|scam|real or fake)\s*\?|\bdid you send (?:it|this)\b",
@@ -160,6 +164,19 @@ SHARED = _c(
     r"(?:partag[ée]e|g[ée]n[ée]rique)\b|\bcompte (?:partag[ée]|g[ée]n[ée]rique|de service)\b|\b(?:gemeinsames"
     r"|geteiltes) postfach\b|\b(?:sammel|funktions|gruppen)postfach\b|\b(?:dienst|service|sammel)konto\b"
     r"|\bgedeelde (?:mailbox|postbus|account)\b|\balgemene (?:mailbox|account)\b|\bserviceaccount\b",
+    r"\b(?:casella|caixa|skrzynk\w*) (?:condivisa|comune|partilhada|compartilhada|wsp[óo]lna)\b|\baccount (?:condiviso"
+    r"|di servizio)\b|\bconta (?:partilhada|compartilhada|de servi[çc]o)\b|\bkonto (?:wsp[óo]lne|serwisowe)\b",
+    r"(?<![\w.])(?:prenotazioni|reservas|reservations|recepcion|recepci[óo]n|accueil|empfang|receptie|recepcja"
+    r"|contabilidad|facturacion|ventas|kontakt|buchhaltung|administratie|amministrazione|segreteria|secretaria"
+    r"|secretariat|sekretariat|office|team|praxis|kanzlei|clinica|clinic|studio|biuro)@",
+    r"\b(?:teams room|meeting room|board ?room|conference room|room account|resource account|room mailbox"
+    r"|kiosk|console|meeting display|sala de reuniones"
+    r"|salle de r[ée]union|besprechungsraum|konferenzraum|vergaderruimte|sala riunioni|sala de reuni[õo]es"
+    r"|sala konferencyjna)\b[^.!?\n]{0,60}\b(?:account|login|password|sign[- ]?in|locked|cuenta|compte|konto"
+    r"|contrase[ñn]a|mot de passe|passwort|wachtwoord|senha|has[łl]o)",
+    r"\b(?:we all use|all of us use|we share|is shared by|used by (?:all|everyone|the team)|la usiamo|lo usiamo"
+    r"|la usamos|lo usamos|on l'utilise|on le partage|nutzen wir|teilen wir|gebruiken we|delen we|usamos todos"
+    r"|usiamo tutti|u[żz]ywamy)\b",
 )
 
 THIRD_PARTY_APPS = (
@@ -169,8 +186,8 @@ THIRD_PARTY_APPS = (
     r"|practicepanther|actionstep|dentally|dentrix|eaglesoft|open dental|ezyvet|avimark|arbor|sims|bromcom"
     r"|parentmail|classdojo|class dojo|seesaw|google classroom|datev|lexware|elster|gesden|contasol|holded"
     r"|afas|twinfield|snelstart|moneybird|exact online|pennylane|cegid|doctolib|ultratax|lacerte|cch"
-    r"|proseries|taxdome|karbon|canva|mailchimp|shopify|wordpress|godaddy|ionos|ovh|strato|vpn|forticlient"
-    r"|anyconnect|globalprotect|wi-?fi (?:password|key|code)|wlan-?(?:passwort|schl[üu]ssel)|wifi-?wachtwoord|voicemail (?:pin|password|code)|(?<!support )(?<!service )(?<!helpdesk )(?<!customer )portal(?!\s*[\]:>])|payroll (?:system|portal|software)"
+    r"|proseries|taxdome|karbon|canva|mailchimp|shopify|wordpress|godaddy|ionos|ovh|strato|vpn (?:password|login|account|pin|credentials)|forticlient"
+    r"|anyconnect|globalprotect|wi-?fi (?:password|key|code)|wlan-?(?:passwort|schl[üu]ssel)|wifi-?wachtwoord|voicemail (?:pin|password|code)|(?<!support )(?<!service )(?<!helpdesk )(?<!customer )portal(?!\s*[\]:>])(?! submission| form| request)|payroll (?:system|portal|software)"
     r"|booking system|patient portal|practice (?:management )?software|copier pin|printer pin|door code"
     r"|alarm code|keypad"
 )

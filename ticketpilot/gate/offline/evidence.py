@@ -15,7 +15,7 @@ from .intents import folded
 from .text import TicketView
 
 _PASSWORD = (
-    r"(?:pass ?words?|pasword|passwrd|passowrd|paswd|passwd|passcode|pwd?|login password|contrasenas?|claves?|mots? de passe|mdp|passwort|kennwort"
+    r"(?:pass ?words?|pasword|passwrd|passowrd|paswd|passwd|passcode|pwd?|paswoord|ww|palavras?-passe|login password|contrasenas?|claves?|mots? de passe|mdp|passwort|kennwort"
     r"|wachtwoord|password|senhas?|hasl[oa]|parola)"
 )
 _PASSWORD_PROBLEM = (
@@ -45,7 +45,7 @@ _LOCKOUT = (
 )
 _MFA = (
     r"(?:mfa|2fa|two[- ]?factor|multi[- ]?factor|2[- ]?step|two[- ]?step|authenticator|authentication app"
-    r"|verification code|(?:text|sms|security|sign-?in|login|log-?in|6[- ]digit) codes?|sign-?in (?:approval|request|prompt)|approve (?:the |a |my )?sign-?in|number matching"
+    r"|verification code|(?:text|sms|security|sign-?in|login|log-?in|6[- ]digit) codes?|sign-?in (?:texts?|sms|messages?)|sign-?in (?:approval|request|prompt)|approve (?:the |a |my )?sign-?in|number matching"
     r"|doble factor|autenticacion|verificacion en dos pasos|double authentification|authentification"
     r"|zwei-?faktor\w*|mehrstufige\w*|tweestaps\w*|tweefactor\w*|autenticazione|a due fattori|autenticacao"
     r"|dois fatores|multifator|multifatorial|uwierzytelni\w*|dwuetapow\w*)"
@@ -55,7 +55,7 @@ _MFA_PROBLEM = (
     r"|replacement phone|lost|broke|broken|died|dead|smashed|cracked|wiped|factory reset|traded in|upgraded"
     r"|not (?:getting|receiving|showing|coming|appearing|working)|doesn'?t (?:show|appear|arrive|work)"
     r"|don'?t get|can'?t approve|cannot approve|no (?:prompt|notification|code)s?|empty|missing|gone"
-    r"|clear|remove|redo|re-?do|again|from scratch|delete|repor|troquei|trocar|cambie de movil|change de portable"
+    r"|resett\w*|reimposta\w*|clear|remove|redo|re-?do|again|from scratch|delete|repor|troquei|trocar|cambie de movil|change de portable"
     r"|quit\w+|borr\w+|otra vez|de nuevo|configurar\w* (?:otra vez|de nuevo)|remettre a zero|reconfigur\w*"
     r"|a nouveau|supprim\w*|neu aufsetzen|neu einricht\w*|erneut|entfern\w*|opnieuw|verwijder\w*|di nuovo"
     r"|rimuov\w*|novamente|de novo|remov\w*|ponownie|usun\w*"
@@ -71,13 +71,15 @@ _STRONG_PASSWORD = (
     r"(?:reset|resetting|forgot|forgotten|forget|can'?t remember|cannot remember|can not remember|don'?t remember"
     r"|do not remember|blanked|expired|has expired|olvid\w*|restablec\w*|caducad\w*|oubli\w*|reinitialis\w*"
     r"|expire|vergessen|zurucksetz\w*|abgelaufen|vergeten|resetten|verlopen|dimentica\w*|reimposta\w*|scadut\w*"
-    r"|esquec\w*|redefin\w*|expirou|expirad\w*|zapomnia\w*|zresetowa\w*|wygasl\w*)"
+    r"|esquec\w*|redefin\w*|expirou|expirad\w*|zapomnia\w*|zresetowa\w*|wygasl\w*|gereset|reposicao|repor"
+    r"|no (?:me )?(?:recuerdo|acuerdo)|ne m'en souviens|je ne me souviens|erinnere mich nicht|weiss (?:\w+ )?nicht mehr"
+    r"|weet (?:\w+ )?niet meer|non (?:me lo )?ricordo|nao me (?:recordo|lembro)|nie pamietam)"
 )
 _CREDENTIAL_NOUN = (
     rf"(?:{_PASSWORD}|login|log-?in|logon|sign-?in|account|cuenta|compte|konto|account|conta|konta)"
 )
 _GENERIC_REQUEST = (
-    r"(?:reset|unlock|re-?enable|re-?register|restablec\w*|desbloque\w*|reinicia\w*|reinitialis\w*|debloqu\w*"
+    r"(?:reset|unlock|re-?enable|re-?register|debarr\w*|repor|reposicao|desbloque\w*|reinicia\w*|reinitialis\w*|debloqu\w*"
     r"|zurucksetz\w*|entsperr\w*|freischalt\w*|resetten|deblokk\w*|ontgrendel\w*|reimposta\w*|sblocc\w*"
     r"|redefin\w*|desbloque\w*|zresetuj\w*|odblokuj\w*)"
 )
@@ -91,7 +93,7 @@ _WEAK_LOCKOUT = (
 )
 
 _STRONG_LOCKOUT = (
-    r"(?:ausgesperrt|ausgeschlossen|locked ?out|locked|lock ?out|lockout|unlock|blocked|unblock|disabled|suspended|bloquead\w*|desbloque\w*"
+    r"(?:ausgesperrt|ausgeschlossen|barre|barree|debarr\w*|locked ?out|locked|lock ?out|lockout|unlock|blocked|unblock|disabled|suspended|bloquead\w*|desbloque\w*"
     r"|bloque\w*|debloqu\w*|verrouill\w*|gesperrt|entsperr\w*|freischalt\w*|geblokkeerd|deblokk\w*|vergrendeld"
     r"|ontgrendel\w*|bloccat\w*|sblocc\w*|zablokowan\w*|odblokow\w*)"
 )
@@ -105,6 +107,8 @@ SIGN_IN_CONTEXT = re.compile(
     rf"\b{_ACCOUNT_THING}\b[^.!?\n]{{0,50}}\b(?:{_STRONG_LOCKOUT}|{_GENERIC_REQUEST})"
     rf"|\b(?:{_STRONG_LOCKOUT}|{_GENERIC_REQUEST})\b[^.!?\n]{{0,40}}\b{_ACCOUNT_THING}\b"
     r"|\blocked ?out\b|\block(?:ed)? (?:me|myself) out\b|\bunlock\b"
+    r"|\b(?:bin|ich bin|hab mich|habe mich) ausgesperrt\b|\bme he quedado bloquead|\bje suis (?:bloque|barre)"
+    r"|\bik ben (?:buitengesloten|geblokkeerd)|\bsono bloccat|\bestou bloquead|\bjestem zablokowan"
 )
 STRONG_PASSWORD = re.compile(rf"\b{_STRONG_PASSWORD}\b")
 CREDENTIAL_NOUN = re.compile(rf"\b{_CREDENTIAL_NOUN}\b")
@@ -116,7 +120,9 @@ PASSWORD_ACTION = re.compile(
 LOCKOUT_ACTION = re.compile(rf"\b{_LOCKOUT}")
 MFA_ACTION = re.compile(
     rf"\b{_MFA}\b[^.!?\n]{{0,80}}\b{_MFA_PROBLEM}|\b{_MFA_PROBLEM}\b[^.!?\n]{{0,80}}\b{_MFA}\b"
-    r"|\b(?:can'?t|cannot|can not|unable to|no way to) approve\b",
+    r"|\b(?:can'?t|cannot|can not|unable to|no way to) approve\b|\bno puedo (?:\w+ )?aprobar\b|\bje ne peux (?:plus |pas )+"
+    r"approuver\b|\bkann (?:\w+ )?nicht (?:mehr )?(?:bestatigen|genehmigen)\b|\bkan (?:\w+ )?niet (?:meer )?goedkeuren\b"
+    r"|\bnon posso (?:piu )?approvare\b|\bnao consigo aprovar\b|\bnie moge zatwierdzic\b",
 )
 
 NOT_A_REQUEST = re.compile(
@@ -134,8 +140,15 @@ NOT_A_REQUEST = re.compile(
     r"|queria saber|no (?:mes|ano) que vem|na proxima semana|como posso|preciso fazer algo|teoretycznie"
     r"|z ciekawosci|w przyszlym (?:tygodniu|miesiacu)|jak moge"
     # Plans for later: "I'll probably forget it while I'm away", "might need a reset then".
-    r"|i'?ll (?:\w+ ){0,2}(?:forget|need)|i will (?:\w+ ){0,2}(?:forget|need)|(?:might|may) need (?:a|to)"
-    r"|will let you know|heads up|by the time i'?m back|when i'?m back|when i get back"
+    r"|i'?ll (?:\w+ ){0,2}forget|i will (?:\w+ ){0,2}forget|(?:might|may) need (?:a reset|to reset)"
+    r"|will let you know|by the time i'?m back|will my (?:password|account) (?:expire|lock)"
+    r"|if i (?:ever )?(?:get|am|'m) (?:locked|blocked)|what(?:'s| is) the process|just (?:want|wanted) to know"
+    r"|i (?:don'?t|do not) need (?:a |to )?reset|i'?m not locked out|si se me bloquea|(?:es )?solo para saber"
+    r"|no necesito (?:que|un|el)? ?(?:reset|restablec)|si (?:jamais )?je suis bloque|juste pour savoir"
+    r"|je n'ai pas besoin|falls ich (?:mich )?(?:\w+ )?(?:ausgesperrt|gesperrt)|nur zur info|ich brauche (?:\w+ )?kein"
+    r"|als ik (?:word )?geblokkeerd|ik heb (?:\w+ )?geen (?:\w+ )?nodig|se (?:mi )?(?:blocco|si blocca)|solo per sapere"
+    r"|non ho bisogno|se (?:eu )?ficar bloquead|so para saber|nao preciso|jezeli (?:sie )?zablokuj|tylko (?:pytam|dla informacji)"
+    r"|nie potrzebuj\w*"
     r"|olvidare|necesitare|os (?:aviso|avisare)|j'oublierai|j'aurai (?:surement )?besoin|je vous tiendrai"
     r"|werde (?:\w+ ){0,3}(?:vergessen|brauchen)|melde mich|zal (?:\w+ ){0,3}(?:vergeten|nodig)|laat (?:het )?weten"
     r"|dimentichero|avro bisogno|vi faro sapere|vou (?:\w+ )?(?:esquecer|precisar)|zapomne|bede potrzebowa\w*)\b",
@@ -159,9 +172,52 @@ class Evidence:
         return bool(self.actions) and self.not_a_request is None
 
 
+# A document locked for editing is not an account: its words are taken out before evidence is looked for.
+NOT_AN_ACCOUNT_LOCK = re.compile(
+    r"\b(?:teclado|keyboard|clavier|tastatur|toetsenbord|tastiera|klawiatur\w*|num ?lock|bloq ?num|caps ?lock"
+    r"|verr\.? num|screen|pantalla|ecran|bildschirm|scherm|schermo|tela|ekran|door|puerta|porte|tur|deur|porta"
+    r"|drzwi|building|edificio|batiment|gebaude|gebouw|edificio|budynek|car|coche|voiture|auto|phone screen"
+    r"|file|document|archivo|fichero|documento|fichier|datei|bestand|ficheiro|plik|excel|word|spreadsheet"
+    r"|hoja|cursor|mouse|raton|souris|maus|muis)\b(?:[ \t]+\w+){0,6}[ \t]+(?:locked|blocked|bloquead[oa]|verrouill\w*"
+    r"|bloqu[ée]e?|gesperrt|geblokkeerd|vergrendeld|bloccat[oa]|zablokowan\w*)"
+    r"|\b(?:locked|bloquead[oa]|verrouill\w*|bloqu[ée]e?|gesperrt|geblokkeerd|bloccat[oa]|zablokowan\w*)\s+"
+    r"(?:out of (?:the )?(?:building|office|car|house|room)|fuera de(?:l| la)? (?:oficina|edificio)"
+    r"|dehors|ausgesperrt aus)"
+    r"|\b(?:locked|bloquead[oa]|verrouill\w*|bloqu[ée]e?|gesperrt|geblokkeerd|bloccat[oa]|zablokowan\w*)\s+"
+    r"(?:for editing|para (?:su )?edicion|en (?:modo )?edicion|pour (?:la )?modification|en ecriture"
+    r"|zur bearbeitung|voor bewerking|per (?:la )?modifica|para edicao|do edycji)"
+    r"|\b(?:by|por|par|von|door|da|przez) (?:another|otro|un autre|einem anderen|een andere|un altro|outro|innego)"
+    r" (?:user|usuario|utilisateur|benutzer|gebruiker|utente|utilizador|uzytkownika)\b"
+)
+# "reset my Outlook view": a reset whose object is not the sign-in.
+_RESET_OBJECT = re.compile(
+    rf"\b{_GENERIC_REQUEST}\s+(?:(?:my|the|your|our|his|her|mi|la|el|mon|ma|le|mein|meine|das|den|mijn|de|het"
+    r"|il|o|a|moje)\s+)?(?:[\w-]+\s+){{0,2}}?(?:"
+    rf"{_CREDENTIAL_NOUN}|it|me|this|that|lo|la|le|les|es|ihn|hem|het|mi|mnie|mfa|2fa|authenticator|sign-?in"
+    r"|log-?in|access|accesso|acceso|acces|zugang|toegang|dostep)\b"
+    rf"|\b(?:{_CREDENTIAL_NOUN}|mfa|2fa|authenticator)\b[^.!?\n]{{0,40}}\b{_GENERIC_REQUEST}"
+    rf"|\b(?:me|te|nos)?\s*(?:la|lo)\s+(?:pod\w+|pued\w+)\s+{_GENERIC_REQUEST}"
+    rf"|\b{_GENERIC_REQUEST}(?:la|lo|mela|melo|me|le|lha|mi)\b"
+    r"|\b(?:fazer|faire|hacer|doen|fare|machen|zrobic) (?:o |um |un |el |le |een |uno |il |den |einen )?reset\b"
+)
+
+
+OWN_CONFIRMATION = re.compile(
+    r"\b(?:(?:it'?s|it is|yes,? (?:it'?s )?|this is) (?:just )?my own\b|my own (?:account|login|email|microsoft|work)"
+    r"|mi propia cuenta|es mi cuenta|mon propre compte|mein(?:e)? eigene[sn]? (?:konto|account|zugang)"
+    r"|mijn eigen (?:account|microsoft|login)|il mio account|(?:a )?minha propria conta|moje wlasne konto)"
+)
+_ACCOUNT_PROBLEM = re.compile(
+    r"\b(?:can'?t|cannot|unable to) (?:log|sign|get) ?in|\blocked\b|\bpassword\b|\blogin problem|\bno puedo entrar"
+    r"|\bproblema de (?:acceso|conexion)|\bprobleme de connexion|\banmeldeproblem|\bkan niet inloggen"
+    r"|\bproblema di accesso|\bproblema de acesso|\bproblem z logowaniem|\bwhich (?:account|login)\b|\bcuenta de"
+    r" microsoft|\bcompte microsoft|\bmicrosoft[- ]365\b"
+)
+
+
 def find(view: TicketView) -> Evidence:
     """The positive evidence in the subject and newest message of ``view``."""
-    head = folded(view.head)
+    head = NOT_AN_ACCOUNT_LOCK.sub(" ", folded(view.head))
     strong: list[tuple[str, re.Match[str]]] = []
     weak: list[tuple[str, re.Match[str]]] = []
     match = STRONG_PASSWORD.search(head)
@@ -171,12 +227,22 @@ def find(view: TicketView) -> Evidence:
         match = pattern.search(head)
         # "locked" or "reset" alone can be a document or a router: it needs an account, a sign-in or a device.
         if match and (name == "mfa" or SIGN_IN_CONTEXT.search(head)):
+            if name == "reset" and not _RESET_OBJECT.search(head):
+                continue
             strong.append((name, match))
     for name, pattern in (("password", PASSWORD_ACTION), ("lockout", WEAK_LOCKOUT)):
         match = pattern.search(head)
         if match:
             weak.append((name, match))
     found = strong or weak
+    if not found and OWN_CONFIRMATION.search(head) and view.quoted:
+        # A reply that confirms "it's my own account" to the helpdesk's question: the request is below it.
+        earlier = find(TicketView(view.subject, view.quoted, view.quoted, view.quoted, "", view.requester))
+        if earlier.actions or _ACCOUNT_PROBLEM.search(folded(view.quoted)):
+            confirmed = OWN_CONFIRMATION.search(head)
+            assert confirmed is not None
+            strong = [("confirmed", confirmed)]
+            found = strong
     actions = tuple(dict.fromkeys(name for name, _m in found))
     musing = NOT_A_REQUEST.search(head)
     return Evidence(

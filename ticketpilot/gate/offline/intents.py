@@ -80,8 +80,7 @@ SKIP_VERIFICATION = _any(
     rf"[^.!?\n]{{0,40}}\b(?:{_CHECK}|{_MANAGER})\b",
     rf"\b(?:without|no)\s+(?:the\s+|any\s+|all\s+|a\s+|this\s+|that\s+|your\s+)?(?:usual\s+|normal\s+|whole\s+"
     rf"|extra\s+|mfa\s+|phone\s+|further\s+)?{_PROC}\b",
-    rf"\b(?:skip|skipping|bypass|bypassing|waive|waiving|ignore|ignoring|forget about|drop)\s+(?:the\s+|any\s+"
-    rf"|all\s+|a\s+|this\s+|that\s+|your\s+)?(?:usual\s+|normal\s+|whole\s+|extra\s+|mfa\s+|phone\s+)?{_CHECK}\b",
+    rf"\b(?:skip|skipping|bypass|bypassing|waive|waiving|ignore|ignoring|forget about|drop)\b[^.!?\n]{{0,40}}\b{_CHECK}\b",
     rf"\b{_CHECK}\s+(?:nonsense|rubbish|crap|theatre|theater|circus|is not needed|isn't needed|not needed|is unnecessary)\b",
     rf"\b(?:ignore|skip|bypass|bend|break|override|waive)\s+(?:the\s+|your\s+|this\s+|that\s+)?{_POLICY_WORD}\b",
     rf"\b{_POLICY_WORD}\b[^.!?\n]{{0,30}}\b(?:this (?:one )?time|just this once|doesn't apply|does not apply|for once)\b",
@@ -110,7 +109,7 @@ SKIP_VERIFICATION = _any(
     rf"\b(?:stuur|stuurt|sturen)\s+(?:me\s+|mij\s+)?(?:geen|niks|niets)\b|\bgeen\s+{_CHECK}\s+(?:nodig|sturen|doen)\b",
     rf"\b(?:negeer|sla)\s+(?:de|het|die)\s+(?:{_CHECK}|{_POLICY_WORD})\b|\bbij uitzondering\b|\bdeze ene keer\b",
     # it
-    rf"\bsenza\s+(?:la\s+|il\s+|alcuna?\s+|nessuna?\s+)?{_PROC}\b",
+    rf"\bsenza\s+(?:la\s+|il\s+|le\s+|i\s+|alcuna?\s+|nessuna?\s+)?(?:solit[ei]\s+|sue\s+)?{_PROC}\w*\b",
     rf"\bnon\s+(?:mi\s+)?(?:mandate|inviate|mandare|inviare|fate|chiamate|serve)\b[^.!?\n]{{0,40}}\b{_CHECK}\b",
     rf"\b(?:ignorate|saltate|ignora|salta)\s+(?:la|il|le|i)\s+(?:{_CHECK}|{_POLICY_WORD})\b|\bper (?:questa|una) volta\b",
     # pt
@@ -261,7 +260,12 @@ AUTHORITY_PRESSURE = _any(
     r"\bich bin (?:der|die) (?:geschaftsfuhrer\w*|chef\w*|inhaber\w*|vorstand|direktor\w*)\b|\bsonst (?:sind sie|bist du)"
     r" (?:gefeuert|entlassen|raus)\b|\bdas ist eine anweisung\b",
     r"\bik ben de (?:directeur|eigenaar|ceo|baas)\b|\banders (?:ben je|bent u) ontslagen\b|\bdat is een bevel\b",
-    r"\bsono il (?:direttore|ceo|titolare|presidente|capo)\b|\bo (?:sei|siete) licenziat[oi]\b|\be un ordine\b",
+    r"\bsono (?:il |l'|la )?(?:direttore|direttrice|ceo|titolare|presidente|capo|amministratore delegato)\b"
+    r"|\bo (?:sei|siete) licenziat[oi]\b|\be un ordine\b",
+    r"\b(?:going|go|straight|escalate this|complain)\b[^.!?\n]{0,20}\bto your (?:md|boss|manager|director|ceo|owner)\b"
+    r"|\b(?:review(?:ing)?|cancel(?:ling)?|terminat\w*) (?:the|our|your) contract\b"
+    r"|\b(?:chiamo|llamo|appelle|rufe|bel|ligo|dzwoni\w*)\b[^.!?\n]{0,20}\b(?:il vostro|vuestro|a vuestro|votre|ihren"
+    r"|jullie|o vosso|seu|waszego) (?:titolare|jefe|patron|chef|baas|chefe|szefa|direttore|director|directeur)\b",
     r"\bsou o (?:diretor|ceo|dono|presidente|chefe)\b|\bou (?:esta|estas) (?:despedido|demitido)\b|\be uma ordem\b",
     r"\bjestem (?:prezesem|dyrektorem|wlascicielem)\b|\balbo (?:jestes|jestescie) zwolni\w*\b",
 )

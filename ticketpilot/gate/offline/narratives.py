@@ -50,7 +50,7 @@ COMPROMISE = _any(
     rf"|\b{_SIGN_IN}\b[^.!?\n]{{0,20}}\b(?:unusual|suspicious|unknown|inusual|sospechos\w*|desconocid\w*"
     rf"|inhabituel\w*|suspect\w*|insolit\w*|sospett\w*|incomu\w*|suspeit\w*|nietypow\w*|podejrzan\w*)\b",
     # Many prompts, refused or approved by mistake (MFA fatigue).
-    rf"\b(?:\d{{1,2}}|many|multiple|several|lots of|loads of|dozens of|repeated|constant|endless|non-?stop|so many"
+    rf"\b(?:\d{{1,2}}(?![- ]?digit)|many|multiple|several|lots of|loads of|dozens of|repeated|constant|endless|non-?stop|so many"
     rf"|zeker \d+|keeps? getting|kept getting|keep receiving|varias|muchas|plusieurs|beaucoup de|mehrere|viele"
     rf"|meerdere|veel|tante|molte|varie|muitas|varios|wiele|kilka)\b[^.!?\n]{{0,30}}\b{_PROMPT}",
     rf"\b\d{{1,3}}\s*(?:times|keer|mal|veces|fois|volte|vezes|razy)\b[^.!?\n]{{0,40}}\b{_PROMPT}",
@@ -112,6 +112,8 @@ COMPROMISE = _any(
     r"|niet ik|non io|nao fui eu|nie ja|without me|by someone|por alguien|par quelqu'un|von jemandem|door iemand)\b",
     r"\b(?:new|unknown|strange|extra|another|unrecogni[sz]ed|second) (?:mfa|authentication|sign-?in|security|phone)"
     r" (?:method|device|number)\b[^.!?\n]{0,40}\b(?:added|registered|appeared|showed up|i didn't|i did not)\b"
+    r"|\b(?:que no (?:he )?(?:envi\w+|mand\w+)|che non ho (?:mai )?(?:inviato|mandato|scritto)|que (?:eu )?nao"
+    r" (?:enviei|mandei)|(?:ktorych|ktore|ktory) nie (?:wysyla\w*|wysla\w*)|i (?:never|didn'?t|did not) send)\b"
     r"|\b(?:added|registered)\b[^.!?\n]{0,40}\b(?:method|device|phone number)\b[^.!?\n]{0,30}\b(?:not me|i didn't"
     r"|i did not|don't recogni[sz]e|do not recogni[sz]e)\b",
 )
@@ -138,8 +140,8 @@ OTHER_PERSON = _any(
     r" (?:hasl\w*|kont\w*|poczt\w*|telefon\w*)\b|\bw imieniu\b",
     r"\bper (?:il mio|la mia|un|una|conto di) (?:collega|capo|responsabile|dipendente)?\b|\bper conto di\b"
     r"|\b(?:la|il) (?:password|account) (?:di|del|della) (?:mio|mia) (?:collega|capo)\b",
-    r"\bpara (?:o meu|a minha|um|uma) (?:colega|chefe|funcionari[oa])\b|\bem nome de\b|\b(?:senha|conta) (?:dele"
-    r"|dela)\b",
+    r"\bpara (?:o meu|a minha|um|uma) (?:colega|chefe|funcionari[oa])\b|\bem nome de\b|\b(?:senha|conta"
+    r"|palavra-passe|e-?mail) (?:dele|dela)\b|\b(?:o meu|a minha|do meu|da minha) (?:colega|chefe|gerente)\b",
 )
 
 MULTIPLE = _any(

@@ -164,11 +164,12 @@ def detect(view: TicketView) -> RuleFindings:
     found = RuleFindings()
     everything = f"{view.everything}\n{view.raw}" if "<" in view.raw or "&" in view.raw else view.everything
     prose = view.prose(view.everything)
-    texts = {"all": (everything, everything.lower()), "head": (view.head, view.head.lower())}
+    request = view.request
+    texts = {"all": (everything, everything.lower()), "head": (request, request.lower())}
     for flag, scope, phrases in P.RULES:
         text, lowered = texts[scope] if flag is not RiskFlag.OTHER_PERSON else (prose, prose.lower())
         snippet = phrases.search(text, lowered)
-        if snippet is not None:
+        if snippet is not None and not (flag in _NEGATABLE and negated(lowered, snippet.lower())):
             found.add(flag, snippet)
     blank_run = _BLANK_RUN.search(view.raw)
     if HIDDEN_TEXT.search(view.raw) or (blank_run and view.raw[blank_run.end() :].strip()):
@@ -204,3 +205,24 @@ def _check_structure(view: TicketView, found: RuleFindings) -> None:
     for flag, detector in _STRUCTURE:
         for evidence in detector(view):
             found.add(flag, evidence)
+
+
+_NEGATABLE = frozenset({RiskFlag.THIRD_PARTY_SYSTEM, RiskFlag.SHARED_OR_SERVICE_ACCOUNT})
+_NEGATION = re.compile(
+    r"(?:(?<!can )(?<!could )(?<!do )(?<!does )(?<!did )(?<!will )\bnot|\bisn'?t|\baren'?t|\bno es|\bno son|\bni|\bpas"
+    r"|\bnicht|\bkein\w*|\bniet|\bgeen|\bnon|\bn[ãa]o [ée]|\bnie|\brather than|\binstead of|\bother than"
+    r"|\bapart from|\bexcept)\b(?:[ \t]+[^\s.!?]+){0,3}[ \t]*$"
+)
+
+
+def negated(lowered: str, snippet: str) -> bool:
+    """Every occurrence of ``snippet`` in ``lowered`` follows a negation within three words ("not the practice
+    software", "no es la del programa de facturación"): the requester says what the ticket is *not* about."""
+    key = snippet[:25]
+    starts = [m.start() for m in re.finditer(re.escape(key), lowered)] if key else []
+    return bool(starts) and all(negated_at(lowered, start) for start in starts)
+
+
+def negated_at(lowered: str, start: int) -> bool:
+    """A negation stands within three words before position ``start`` of ``lowered``."""
+    return _NEGATION.search(lowered[max(0, start - 40) : start]) is not None

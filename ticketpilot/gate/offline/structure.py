@@ -93,9 +93,12 @@ def encoded_text(view: TicketView) -> list[str]:
     hex_blob = _HEX.search(raw)
     if hex_blob:
         found.append(f"hex blob {hex_blob.group(0)[:24]}")
-    invisible = _INVISIBLE.search(raw)
-    if invisible:
+    for invisible in _INVISIBLE.finditer(raw):
+        before = raw[invisible.start() - 1] if invisible.start() else ""
+        if invisible.group(0) == "\u200d" and before and ord(before) > 0x2000 and not before.isalnum():
+            continue  # a zero-width joiner inside an emoji sequence
         found.append(f"invisible control character U+{ord(invisible.group(0)):04X}")
+        break
     hidden = _HIDDEN_HTML.search(raw)
     if hidden:
         found.append(f"hidden HTML: {hidden.group(0)[:30]}")
@@ -269,7 +272,11 @@ _MULTIPLE = re.compile(
     r"|\btous les deux\b|\bwir (?:k[oö]nnen|kommen|sind|haben)\b|\b(?:mein|meine) kolleg\w* und ich\b|\bbeide\b"
     r"|\b(?:wij|we) (?:kunnen|zijn|hebben|komen)\b|\bmijn collega en ik\b|\ballebei\b|\bnon riusciamo\b"
     r"|\b(?:il mio|la mia) collega e io\b|\bentrambi\b|\bn[aã]o conseguimos\b|\beu e (?:o|a) (?:meu|minha) colega\b"
-    r"|\bnie mo[zż]emy\b|\boboje\b",
+    r"|\bnie mo[zż]emy\b|\boboje\b"
+    r"|\b(?:estamos|somos|nous sommes|sind wir|wir sind|zijn we|we zijn|siamo|jeste[śs]my)\b[^.!?\n]{0,40}"
+    r"\b(?:bloquead\w*|bloqu\w*|gesperrt|geblokkeerd|bloccat\w*|zablokowan\w*|sin acceso|sem acesso|locked)"
+    r"|\b(?:los|las|os|as|les|die|i|le)\s+(?:dos|tres|tr[êe]s|cuatro|dois|quatro|deux|trois|quatre|zwei|drei"
+    r"|vier|twee|drie|due|tre|quattro|dwa|trzy|cztery)\b",
     re.I,
 )
 
@@ -354,34 +361,76 @@ _FILE_PASSWORD = re.compile(
     r"\bpassword[- ]protect\w*|\bprotected (?:file|document|spreadsheet|pdf|zip|workbook|folder)\b"
     r"|\b(?:file|document|spreadsheet|workbook|pdf|zip|excel|word doc|archive|usb|drive|bitlocker|sheet)\b"
     r"[^.!?\n]{0,40}\bpass ?word\b|\bpass ?word\b[^.!?\n]{0,30}\b(?:on|for|of|to|from) (?:the|a|an|my|this|that)"
-    r" (?:file|document|spreadsheet|pdf|zip|workbook|folder|excel|archive|usb|drive)\b",
+    r" (?:[\w-]+ ){0,2}(?:file|document|spreadsheet|pdf|zip|workbook|folder|excel|archive|usb|drive)\b"
+    r"|\.(?:xlsx?|docx?|pdf|zip|7z|rar|pptx?|accdb)\b",
     re.I,
+)
+# A named application: "log into DentaBook", "bloqueada en FacturaNet", "el programa de facturación".
+_NAMED_APP = re.compile(
+    r"\b(?:log ?(?:in)?(?:to| into)|sign(?:ed)? ?in(?:to| to)|get into|access to|locked out of|password for)[ \t]+"
+    r"(?:the\s+)?([A-Z][\w.&'-]{2,30})"
+    r"|\b(?i:bloquead[oa]|bloqu[ée]e?|gesperrt|geblokkeerd|bloccat[oa]|zablokowan[ya]|bloqueado)\s+(?i:en|dans|in|im|no|na|w)"
+    r"\s+([A-Z][\w.&'-]{2,30})"
+    r"|\b(?i:entrar|acceder|conectarme|entrare|accedere|acessar|aceder|me connecter|zalogowa\w*)\s+(?:si[eę]\s+)?"
+    r"(?i:en|a|al|in|nel|nella|no|na|sur|[àa]|do|bei)\s+(?:(?i:el|la|il|lo|o|a|le)\s+)?([A-Z0-9][\w.&'-]{1,30})"
+)
+_SOFTWARE_NOUN = re.compile(
+    r"\b(?:programa|programme|logiciel|programm|applicatie|applicazione|aplicativo|aplicaci[oó]n|plataforma"
+    r"|piattaforma|plateforme|plattform)\s+(?:de|di|do|da|f[üu]r|voor|van|des|du|per|para)\s+\w+"
+    r"|\b([\w-]{3,25})[ \t]+(?:software|system|portal|platform|programme|program|app|application|tool|website)\b",
+    re.I,
+)
+_BUSINESS_SOFTWARE = re.compile(
+    r"\b(?:gestionale|erp|crm|warenwirtschaft\w*|kassensystem|kassasysteem|boekhoud\w*|contabilit\w*|facturaci[oó]n"
+    r"|contabilidad\w*|buchhaltung|ksi[ęe]gowo[śs][ćc]"
+    r"|fatturazion\w*|buchhaltungs\w*|comptabilit[ée]|payroll|n[oó]minas|logiciel de paie|lohnbuchhaltung"
+    r"|salarisadministratie|ksi[ęe]gow\w*|patient(?:en)?(?:system|systeem)|practice management|dms)\b",
+    re.I,
+)
+_ALLOWED_APP_WORDS = frozenset(
+    "microsoft windows office outlook teams onedrive sharepoint azure entra authenticator the my our your this that"
+    " mfa 365 o365 m365 email e-mail mail work company operating security sign-in login phone mobile same new old"
+    " ticketing ticket support helpdesk service remote desktop web whole entire".split()
 )
 
 
 def other_system(view: TicketView) -> list[str]:
-    """A credential or account named after something that is not the work sign-in."""
-    found = []
-    head = view.prose(view.head)
+    """A credential or account named after something that is not the work sign-in. A mention the requester
+    negates ("not the practice software", "no es la del programa de facturación") does not count: the
+    negation must stand right before the name, so "can't log into DentaBook" still counts."""
+    from .rules import negated_at
+
+    head = view.prose(view.request)
+    lowered = head.lower()
+    return [label for label, start in _other_system(head) if not negated_at(lowered, start)][:3]
+
+
+def _other_system(head: str) -> list[tuple[str, int]]:
+    """(evidence, position of the named thing) for every mention."""
+    found: list[tuple[str, int]] = []
     match = _FILE_PASSWORD.search(head)
     if match:
-        found.append(f"file password: {match.group(0)[:40]}")
+        found.append((f"file password: {match.group(0)[:40]}", match.start()))
+    for app in _NAMED_APP.finditer(head):
+        group = 1 if app.group(1) else 2 if app.group(2) else 3
+        name = app.group(group)
+        if name and not _modifier_ok(name) and folded(name) not in _ALLOWED_APP_WORDS:
+            found.append((f"named application: {app.group(0)[:40]}", app.start(group)))
+    software = _BUSINESS_SOFTWARE.search(head)
+    if software:
+        found.append((f"business software: {software.group(0)[:40]}", software.start()))
+    for noun in _SOFTWARE_NOUN.finditer(head):
+        qualifier = noun.group(1)
+        if qualifier is None or (folded(qualifier) not in _ALLOWED_APP_WORDS and not _modifier_ok(qualifier)):
+            found.append((f"another application: {noun.group(0)[:40]}", noun.start()))
     for match in _CREDENTIAL_EN.finditer(head):
         first, last = match.groups()
         # "my council Microsoft account" names the work sign-in; "the booking system login" does not.
         words = [last] if folded(last) in _WORK_WORDS else [w for w in (first, last) if w]
         if not all(_modifier_ok(word) for word in words):
-            found.append(match.group(0)[:40])
-    for match in _CREDENTIAL_OF.finditer(head):
-        word = match.group(1)
-        if not _modifier_ok(word):
-            found.append(match.group(0)[:40])
-    for match in _CREDENTIAL_FOR.finditer(head):
-        word = match.group(1)
-        if not _modifier_ok(word):
-            found.append(match.group(0)[:40])
-    for match in _COMPOUND.finditer(head):
-        word = match.group(1)
-        if not _modifier_ok(word):
-            found.append(match.group(0)[:40])
-    return found[:3]
+            found.append((match.group(0)[:40], match.start()))
+    for pattern in (_CREDENTIAL_OF, _CREDENTIAL_FOR, _COMPOUND):
+        for match in pattern.finditer(head):
+            if not _modifier_ok(match.group(1)):
+                found.append((match.group(0)[:40], match.start()))
+    return found

@@ -28,10 +28,13 @@ _QUOTE_START = re.compile(
     r"""^[ \t]*(?:
         -{2,}\s*(?:original\ message|forwarded\ message|mensaje\ original|mensaje\ reenviado
             |message\ d'origine|message\ transf[ée]r[ée]|urspr[üu]ngliche\ nachricht
-            |weitergeleitete\ nachricht|oorspronkelijk\ bericht|doorgestuurd\ bericht)
+            |weitergeleitete\ nachricht|oorspronkelijk\ bericht|doorgestuurd\ bericht|messaggio\ originale
+            |messaggio\ inoltrato|mensagem\ original|mensagem\ encaminhada|wiadomo[śs][ćc]\ przekazana
+            |oryginalna\ wiadomo[śs][ćc]|wiadomo[śs][ćc]\ oryginalna)
         |_{8,}
-        |(?:from|de|von|van|da|van\ de)\s*:[^\n]*\n[ \t]*(?:sent|enviado|envoy[ée]|gesendet|verzonden
-            |date|datum|fecha|subject|to|aan|an|[àa]|para|objet|asunto|betreff|onderwerp)\s*:
+        |(?:from|de|von|van|da|van\ de|od)\s*:[^\n]*\n[ \t]*(?:sent|enviado|envoy[ée]|gesendet|verzonden
+            |date|datum|fecha|subject|to|aan|an|[àa]|para|objet|asunto|betreff|onderwerp|inviato|oggetto|assunto
+            |wys[łl]ano|temat|do|data)\s*:
         |on\ [^\n]{5,120}\ wrote:|le\ [^\n]{5,120}\ a\ [ée]crit\s*:|am\ [^\n]{5,120}\ schrieb[^\n]{0,80}:
         |op\ [^\n]{5,120}\ schreef[^\n]{0,80}:|el\ [^\n]{5,120}\ escribi[óo]\s*:
         |>
@@ -41,12 +44,24 @@ _QUOTE_START = re.compile(
 
 _HEADER_LINE = re.compile(
     r"^[ \t]*(?:from|sent|to|cc|bcc|subject|date|de|enviado|para|asunto|fecha|envoy[ée]|[àa]|objet"
-    r"|von|gesendet|an|betreff|datum|van|verzonden|aan|onderwerp)\s*:",
+    r"|von|gesendet|an|betreff|datum|van|verzonden|aan|onderwerp|da|inviato|oggetto|assunto|od|wys[łl]ano|temat"
+    r"|do|data)\s*:",
     re.I,
 )
 
 PHONE = re.compile(
     r"(?<![\w/.#-])(?:\+\s?\d{1,3}[\s.-]?)?(?:\(\d{1,5}\)[\s.-]?)?\d{1,12}(?:[\s.-]\d{2,8}){0,4}(?![\w/-])"
+)
+_CLOSING = re.compile(
+    r"^(?:[-\u2013\u2014]+\s*)?(?:thanks?(?: (?:so much|again|in advance|a lot|you(?: very much)?))?|thank you|ta|cheers|regards"
+    r"|kind regards|best(?: regards| wishes)?|many thanks|warm regards|all the best|br|kr|sincerely|yours(?: sincerely"
+    r"| faithfully)?|saludos|un saludo|muchas gracias|gracias|atentamente|cordialement|bien (?:[àa] vous|cordialement)"
+    r"|merci(?: beaucoup| d'avance)?|bonne journ[ée]e|gr[üu](?:ß|ss)e|gru(?:ß|ss)|viele gr[üu](?:ß|ss)e|mit freundlichen"
+    r" gr[üu](?:ß|ss)en|mfg|lg|danke|vielen dank|groet(?:en|jes)?|met vriendelijke groet(?:en)?|mvg|bedankt|dank je"
+    r"|saluti|cordiali saluti|un saluto|grazie(?: mille)?|cumprimentos|com os melhores cumprimentos|obrigad[oa]"
+    r"|atenciosamente|att|abra[çc]os|pozdrawiam|z powa[żz]aniem|dzi[ęe]kuj[ęe])\b[ ,.!:]*(?:[A-Z][\w.'-]*(?: [A-Z][\w.'-]*)?)?"
+    r"[ ,.!]*$",
+    re.I,
 )
 _DATE_LIKE = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 _IPV4 = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$")
@@ -141,6 +156,16 @@ class TicketView:
     def head(self) -> str:
         """Subject and newest message: what the requester is asking for now."""
         return f"{self.subject}\n{self.top}"
+
+    @property
+    def request(self) -> str:
+        """The head without its sign-off and signature block (company names, addresses and disclaimers there
+        are not part of what is asked)."""
+        lines = self.top.split("\n")
+        for index in range(max(0, len(lines) - 14), len(lines)):
+            if index > 0 and _CLOSING.match(lines[index].strip()):
+                return f"{self.subject}\n" + "\n".join(lines[:index])
+        return self.head
 
     @property
     def everything(self) -> str:
