@@ -125,8 +125,8 @@ async def test_sigterm_refuses_at_once_finishes_calls_in_flight_and_hands_everyt
         database,
         overrides={
             "llm": _llm(fake),
-            "engine": {**LONG, "shutdown_grace_s": 8.0},
-            "sandbox": {**SILENT_MANAGER, "mfa_approve_after_s": 5.0},
+            "engine": {**LONG, "shutdown_grace_s": 10.0},
+            "sandbox": {**SILENT_MANAGER, "mfa_approve_after_s": 6.0},
         },
     )
     b = ServiceProcess("b", tmp_path, database, overrides={"engine": LONG, "sandbox": SILENT_MANAGER})
@@ -158,6 +158,10 @@ async def test_sigterm_refuses_at_once_finishes_calls_in_flight_and_hands_everyt
             fake.delay_s = 300.0
             assert await _post(session, a, "ticket_created", deciding) == 200
             await _llm_calls(fake, 3)
+            in_flight = await db.fetchrow(
+                "SELECT current_step, step_phase FROM playbook_executions WHERE ticket_id = $1", pushing["id"]
+            )
+            assert tuple(in_flight) == ("verify_mfa", "started"), in_flight
 
             assert a.proc is not None
             a.proc.terminate()
@@ -169,7 +173,7 @@ async def test_sigterm_refuses_at_once_finishes_calls_in_flight_and_hands_everyt
                     body = await resp.json()
                 return resp.status == 503 and body["checks"]["service"]["draining"]
 
-            await _until("/readyz to answer 503", refusing, 5)
+            await _until("/readyz to answer 503", refusing, 10)
             assert not a.exited
             assert (
                 await _post(session, a, "ticket_created", _ticket(920_004, "late.drain@contoso.example"))
@@ -178,7 +182,7 @@ async def test_sigterm_refuses_at_once_finishes_calls_in_flight_and_hands_everyt
             assert not a.exited, "A was gone before the grace: nothing was drained"
 
             assert await a.wait_exit(30) == 0, a.log_tail()
-            assert time.monotonic() - began < 8.0 + 15.0
+            assert time.monotonic() - began < 10.0 + 15.0
 
         # The push in flight finished within the grace and its outcome is recorded; nothing after it began.
         steps = await db.fetch(
