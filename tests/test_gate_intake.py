@@ -9,7 +9,14 @@ import asyncpg
 import pytest
 from gate_fakes import Harness, build_harness, halo_delivery, ticket
 
-from ticketpilot.gate.deliveries import TICKET_CREATED, Delivery, delivery_id_of, parse_body, ticket_id_of
+from ticketpilot.gate.deliveries import (
+    TICKET_CREATED,
+    TICKET_UPDATED,
+    Delivery,
+    delivery_id_of,
+    parse_body,
+    ticket_id_of,
+)
 from ticketpilot.gate.inbox_writer import InboxWriter
 
 # --- parsing -------------------------------------------------------------------------------------------
@@ -141,11 +148,13 @@ async def test_an_unknown_ticket_fails_without_retrying(h: Harness) -> None:
     assert row["status"] == "failed" and "404" in row["last_error"] and row["attempts"] == 1
 
 
-async def test_a_row_fails_after_max_attempts(pool: asyncpg.Pool) -> None:
+async def test_an_update_row_fails_after_max_attempts(pool: asyncpg.Pool) -> None:
+    # (A ticket_created row waits for a decision instead, bounded by gate.max_decision_delay_s:
+    # tests/test_gate_vendor_unavailable.py.)
     h = build_harness(pool)
     h.worker._max_attempts = 3
     h.tickets.down = True
-    await h.intake.receive(TICKET_CREATED, halo_delivery(11))
+    await h.intake.receive(TICKET_UPDATED, halo_delivery(11))
     for _ in range(3):
         await h.worker.run_once()
         row = await inbox(h)

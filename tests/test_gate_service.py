@@ -219,22 +219,34 @@ async def test_a_shadow_playbook_writes_shadow_fields_and_starts_nothing(pool: a
 
 
 @pytest.mark.parametrize(
-    ("answer", "delay_s", "reason"),
+    ("answer", "delay_s", "reason", "blocker"),
     [
-        (ClassificationError("refusal", classifier="fake", detail="declined"), 0.0, "refusal"),
-        (ClassificationError("invalid_output", classifier="fake"), 0.0, "invalid_output"),
-        (ValueError("boom"), 0.0, "error"),
-        (None, 5.0, "timeout"),
+        (
+            ClassificationError("refusal", classifier="fake", detail="declined"),
+            0.0,
+            "refusal",
+            "classifier_error",
+        ),
+        (ClassificationError("invalid_output", classifier="fake"), 0.0, "invalid_output", "classifier_error"),
+        (ValueError("boom"), 0.0, "error", "classifier_error"),
+        # Transient (a timeout, a 429/5xx): the inbox defers the decision first; deciding now names it.
+        (None, 5.0, "timeout", "llm_unavailable"),
+        (
+            ClassificationError("llm_error", classifier="llm", transient=True),
+            0.0,
+            "llm_error",
+            "llm_unavailable",
+        ),
     ],
 )
 async def test_a_classifier_failure_is_manual_with_the_reason(
-    pool: asyncpg.Pool, answer: Any, delay_s: float, reason: str
+    pool: asyncpg.Pool, answer: Any, delay_s: float, reason: str, blocker: str
 ) -> None:
     h = build_harness(pool, classifier=FakeClassifier(answer, delay_s=delay_s), classify_timeout_s=0.2)
     record = await h.gate.decide(ticket(50), source="webhook")
     await h.close()
     assert record.outcome is Outcome.MANUAL
-    assert record.blockers[0].name.value == "classifier_error" and reason in record.blockers[0].detail
+    assert record.blockers[0].name.value == blocker and reason in record.blockers[0].detail
     assert record.classification is None
     assert h.engine.starts == []
     assert (await outbox_rows(h, 50))[0]["custom_fields"]["automation_confidence"] == ""
