@@ -243,15 +243,22 @@ def live_settings(
     return Settings(**base)  # type: ignore[arg-type]
 
 
-def copy_playbooks(dest: Path, step_overrides: dict[str, dict[str, dict[str, Any]]]) -> Path:
-    """A copy of ``playbooks/``; ``{playbook_id: {step_id: {key: value}}}`` changes steps (e.g. a timeout)."""
+def copy_playbooks(
+    dest: Path,
+    step_overrides: dict[str, dict[str, dict[str, Any]]],
+    field_overrides: dict[str, dict[str, Any]] | None = None,
+) -> Path:
+    """A copy of ``playbooks/``; ``{playbook_id: {step_id: {key: value}}}`` changes steps (e.g. a timeout),
+    ``field_overrides`` ``{playbook_id: {key: value}}`` top-level keys (e.g. an ``escalation`` block)."""
     shutil.copytree(ROOT / "playbooks", dest)
     yaml = YAML()
-    for playbook_id, steps in step_overrides.items():
+    fields = field_overrides or {}
+    for playbook_id in {*step_overrides, *fields}:
         path = dest / f"{playbook_id}.yml"
         doc = yaml.load(path.read_text(encoding="utf-8"))
         for step in doc["steps"]:
-            step.update(steps.get(step["id"], {}))
+            step.update(step_overrides.get(playbook_id, {}).get(step["id"], {}))
+        doc.update(fields.get(playbook_id, {}))
         with path.open("w", encoding="utf-8") as out:
             yaml.dump(doc, out)
     return dest
@@ -516,11 +523,12 @@ async def live_service(
     redis_url: str,
     tmp_path: Path,
     playbook_steps: dict[str, dict[str, dict[str, Any]]] | None = None,
+    playbook_fields: dict[str, dict[str, Any]] | None = None,
     **sections: dict[str, Any],
 ) -> AsyncIterator[LiveService]:
     """The service, live against ``fakes``, serving on a loopback port that is also its public URL."""
     port = free_port()
-    playbooks = copy_playbooks(tmp_path / "playbooks", playbook_steps or {})
+    playbooks = copy_playbooks(tmp_path / "playbooks", playbook_steps or {}, playbook_fields)
     settings = live_settings(fakes, port=port, playbooks_dir=playbooks, redis_url=redis_url, **sections)
     logs = io.StringIO()
     with captured_logs(logs):

@@ -285,10 +285,17 @@ class FakeTickets:
         return self.tickets[ticket_id]
 
     async def update_ticket(
-        self, ticket_id: int, *, custom_fields: dict[str, str] | None = None, status_id: int | None = None
+        self,
+        ticket_id: int,
+        *,
+        custom_fields: dict[str, str] | None = None,
+        status_id: int | None = None,
+        **assignment: Any,
     ) -> None:
         self._check()
-        self.writes.append(("fields", ticket_id, {"custom_fields": custom_fields, "status_id": status_id}))
+        fields = {"custom_fields": custom_fields, "status_id": status_id}
+        fields.update({k: v for k, v in assignment.items() if v is not None})
+        self.writes.append(("fields", ticket_id, fields))
 
     async def add_note(self, ticket_id: int, note: str, *, private: bool = True) -> None:
         self._check()

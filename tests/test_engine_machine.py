@@ -36,7 +36,7 @@ from ticketpilot.engine.model import (
     StepTraits,
 )
 from ticketpilot.engine.retry import backoff_delay
-from ticketpilot.playbooks.model import Backoff, Playbook, RetryPolicy
+from ticketpilot.playbooks.model import Backoff, EscalationTarget, Playbook, RetryPolicy
 from ticketpilot.steps import Failed, Signal, Succeeded, Waiting, Wake
 
 T0 = datetime(2030, 1, 1, 9, 0, tzinfo=UTC)
@@ -508,3 +508,22 @@ def test_a_cancel_pending_at_the_restart_is_honoured_instead_of_asking_again() -
     state, _ = advance(pb, state, SignalReceived(9, "cancel", {"reason": "closed"}, at(1)), ASK_ENV)
     state, commands = advance(pb, state, InDoubtOnRecovery(at(5)), ASK_ENV)
     assert state.status is Status.CANCELLED and not any(isinstance(c, RunStep) for c in commands)
+
+
+def test_escalations_carry_the_pinned_playbooks_escalation_target() -> None:
+    routed = TWO_STEPS.model_copy(
+        update={"escalation": EscalationTarget(team="Identity & Access", priority_id=1)}
+    )
+    for event in (EngineError("x", at(1)), None):
+        state, _ = begin(routed)
+        if event is None:  # the step fails: on_failure → the ESCALATED terminal step
+            _, commands = finish(routed, state, Failed("denied"))
+        else:  # an engine error: FAILED, escalated like ESCALATED
+            _, commands = advance(routed, state, event, ENV)
+        outbox = [o for cp in checkpoints(commands) for o in cp.outbox if o.kind == "halopsa.escalate"]
+        assert [o.payload["escalation"] for o in outbox] == [{"team": "Identity & Access", "priority_id": 1}]
+    # Without a block, the row is as before (the [halopsa] defaults apply when it is delivered).
+    state, _ = begin(TWO_STEPS)
+    _, commands = advance(TWO_STEPS, state, EngineError("x", at(1)), ENV)
+    [row] = [o for cp in checkpoints(commands) for o in cp.outbox if o.kind == "halopsa.escalate"]
+    assert "escalation" not in row.payload

@@ -60,8 +60,11 @@ def decision_messages(record: DecisionRecord, *, playbook_mode: str | None = Non
     if record.ticket_id is None or record.decision_id is None:
         raise ValueError("only a stored decision about a ticket is written back")
     key = f"decision:{record.decision_id}"
+    fields: dict[str, object] = {"custom_fields": decision_fields(record)}
+    if record.outcome.value == "manual":
+        fields["route"] = "manual"  # the outbox applies halopsa.manual_* (team, agent, status, priority)
     return [
-        OutboxMessage(FIELDS, record.ticket_id, {"custom_fields": decision_fields(record)}, f"{key}:fields"),
+        OutboxMessage(FIELDS, record.ticket_id, fields, f"{key}:fields"),
         OutboxMessage(
             NOTE,
             record.ticket_id,

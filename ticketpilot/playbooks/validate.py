@@ -23,7 +23,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from ticketpilot.playbooks.bounds import NumberTooLong, bounded_yaml, value_problems
 from ticketpilot.playbooks.graph import graph_problems
-from ticketpilot.playbooks.model import Playbook, RetryPolicy, Step, Triggers
+from ticketpilot.playbooks.model import EscalationTarget, Playbook, RetryPolicy, Step, Triggers
 from ticketpilot.playbooks.yaml_lines import key_line, line_for
 
 if TYPE_CHECKING:
@@ -249,6 +249,7 @@ def _model_at(loc: Sequence[Any]) -> type[BaseModel] | None:
         ("triggers",): Triggers,
         ("steps",): Step,
         ("steps", "retry"): RetryPolicy,
+        ("escalation",): EscalationTarget,
     }
     return models.get(tuple(str(p) for p in loc if not isinstance(p, int)))
 
