@@ -198,6 +198,101 @@ async def test_update_ticket_posts_one_record_array_with_custom_fields_by_id_or_
     assert halo.tickets[1001]["status_id"] == 8
 
 
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        pytest.param(
+            {
+                "customfield_automation_status_name": "CFautomationStatus",
+                "customfield_playbook_id_name": "CFplaybookId",
+                "customfield_automation_confidence_name": "CFautomationConfidence",
+            },
+            [
+                {"name": "CFautomationStatus", "value": "manual"},
+                {"name": "CFplaybookId", "value": "password_reset"},
+                {"name": "CFautomationConfidence", "value": "0.42"},
+            ],
+            id="names only",
+        ),
+        pytest.param(
+            {
+                "customfield_automation_status": 181,
+                "customfield_playbook_id": 182,
+                "customfield_automation_confidence": 183,
+            },
+            [
+                {"id": 181, "value": "manual"},
+                {"id": 182, "value": "password_reset"},
+                {"id": 183, "value": "0.42"},
+            ],
+            id="ids only",
+        ),
+        pytest.param(
+            {
+                "customfield_automation_status": 181,
+                "customfield_automation_status_name": "CFautomationStatus",
+                "customfield_playbook_id": 182,
+                "customfield_playbook_id_name": "CFplaybookId",
+                "customfield_automation_confidence_name": "CFautomationConfidence",
+            },
+            [
+                {"id": 181, "name": "CFautomationStatus", "value": "manual"},
+                {"id": 182, "name": "CFplaybookId", "value": "password_reset"},
+                {"name": "CFautomationConfidence", "value": "0.42"},
+            ],
+            id="both",
+        ),
+        pytest.param(
+            {},
+            [
+                {"name": "automation_status", "value": "manual"},
+                {"name": "playbook_id", "value": "password_reset"},
+                {"name": "automation_confidence", "value": "0.42"},
+            ],
+            id="neither: our names",
+        ),
+    ],
+)
+async def test_custom_fields_go_by_the_configured_names_and_ids(
+    halo: HaloPsaFake, config: dict[str, Any], expected: list[dict[str, Any]]
+) -> None:
+    client = make_client(halo, **config)
+    try:
+        await client.update_ticket(
+            1001,
+            custom_fields={
+                "automation_status": "manual",
+                "playbook_id": "password_reset",
+                "automation_confidence": "0.42",
+            },
+        )
+    finally:
+        await client.aclose()
+    (post,) = halo.calls("POST", "/api/Tickets")
+    assert post.text().lstrip().startswith("[")  # the one record in a JSON array, as Halo requires
+    assert post.json() == [{"id": 1001, "customfields": expected}]
+    assert halo.tickets[1001]["customfields"] == expected
+
+
+async def test_routing_fields_are_sent_with_the_ticket_id(halo: HaloPsaFake) -> None:
+    client = make_client(halo)
+    try:
+        await client.update_ticket(1001, team="Service Desk L1", agent_id=7, status_id=5, priority_id=2)
+        await client.update_ticket(1001, team=None, agent_id=None, status_id=None, priority_id=None)
+    finally:
+        await client.aclose()
+    (post,) = halo.calls("POST", "/api/Tickets")  # nothing to change: nothing sent
+    assert post.json() == [
+        {"id": 1001, "status_id": 5, "team": "Service Desk L1", "agent_id": 7, "priority_id": 2}
+    ]
+    assert {k: halo.tickets[1001][k] for k in ("team", "agent_id", "status_id", "priority_id")} == {
+        "team": "Service Desk L1",
+        "agent_id": 7,
+        "status_id": 5,
+        "priority_id": 2,
+    }
+
+
 async def test_add_note_posts_private_action_array_with_the_configured_outcome(halo: HaloPsaFake) -> None:
     client = make_client(halo, note_outcome_id=21)
     try:
