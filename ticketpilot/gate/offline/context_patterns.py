@@ -187,7 +187,7 @@ THIRD_PARTY_APPS = (
     r"|parentmail|classdojo|class dojo|seesaw|google classroom|datev|lexware|elster|gesden|contasol|holded"
     r"|afas|twinfield|snelstart|moneybird|exact online|pennylane|cegid|doctolib|ultratax|lacerte|cch"
     r"|proseries|taxdome|karbon|canva|mailchimp|shopify|wordpress|godaddy|ionos|ovh|strato|vpn (?:password|login|account|pin|credentials)|forticlient"
-    r"|anyconnect|globalprotect|wi-?fi (?:password|key|code)|wlan-?(?:passwort|schl[üu]ssel)|wifi-?wachtwoord|voicemail (?:pin|password|code)|(?<!support )(?<!service )(?<!helpdesk )(?<!customer )portal(?!\s*[\]:>])(?! submission| form| request)|payroll (?:system|portal|software)"
+    r"|anyconnect|globalprotect|wi-?fi (?:password|key|code)|wlan-?(?:passwort|schl[üu]ssel)|wifi-?wachtwoord|voicemail (?:pin|password|code)|(?<!support )(?<!service )(?<!helpdesk )(?<!customer )(?<!from )(?<!via )(?<!web )(?<!help )(?<!client )(?<!self-service )portal(?!\s*[\]:>])(?! submission| form| request)|payroll (?:system|portal|software)"
     r"|booking system|patient portal|practice (?:management )?software|copier pin|printer pin|door code"
     r"|alarm code|keypad"
 )

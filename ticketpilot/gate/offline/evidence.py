@@ -55,7 +55,7 @@ _MFA_PROBLEM = (
     r"|replacement phone|lost|broke|broken|died|dead|smashed|cracked|wiped|factory reset|traded in|upgraded"
     r"|not (?:getting|receiving|showing|coming|appearing|working)|doesn'?t (?:show|appear|arrive|work)"
     r"|don'?t get|can'?t approve|cannot approve|no (?:prompt|notification|code)s?|empty|missing|gone"
-    r"|resett\w*|reimposta\w*|clear|remove|redo|re-?do|again|from scratch|delete|repor|troquei|trocar|cambie de movil|change de portable"
+    r"|resett\w*|resete\w*|reimposta\w*|rompi\w*|rompe\w*|quebr\w*|zepsu\w*|popsu\w*|clear|remove|redo|re-?do|again|from scratch|delete|repor|troquei|trocar|cambie de movil|change de portable"
     r"|quit\w+|borr\w+|otra vez|de nuevo|configurar\w* (?:otra vez|de nuevo)|remettre a zero|reconfigur\w*"
     r"|a nouveau|supprim\w*|neu aufsetzen|neu einricht\w*|erneut|entfern\w*|opnieuw|verwijder\w*|di nuovo"
     r"|rimuov\w*|novamente|de novo|remov\w*|ponownie|usun\w*"
@@ -79,7 +79,7 @@ _CREDENTIAL_NOUN = (
     rf"(?:{_PASSWORD}|login|log-?in|logon|sign-?in|account|cuenta|compte|konto|account|conta|konta)"
 )
 _GENERIC_REQUEST = (
-    r"(?:reset|unlock|re-?enable|re-?register|debarr\w*|repor|reposicao|desbloque\w*|reinicia\w*|reinitialis\w*|debloqu\w*"
+    r"(?:reset|resete\w*|reseta\w*|resett\w*|unlock|re-?enable|re-?register|debarr\w*|repor|reposicao|desbloque\w*|reinicia\w*|reinitialis\w*|debloqu\w*"
     r"|zurucksetz\w*|entsperr\w*|freischalt\w*|resetten|deblokk\w*|ontgrendel\w*|reimposta\w*|sblocc\w*"
     r"|redefin\w*|desbloque\w*|zresetuj\w*|odblokuj\w*)"
 )

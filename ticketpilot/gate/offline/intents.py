@@ -56,7 +56,8 @@ _POLICY_WORD = (
 )
 _MANAGER = (
     r"(?:manager|boss|supervisor|line manager|team ?lead(?:er)?|my director|head of department|approver"
-    r"|jefe|jefa|responsable|gerente|superior|encargad[oa]|chef|chef de service|supérieur|n\+1"
+    r"|jefe|jefa|(?:mi|mon|ma|notre|votre|nuestro|nuestra|el|la|le) responsable|gerente|superior|encargad[oa]"
+    r"|(?:mon|ma|le|la|notre|votre) (?:chef|superieur|superieure|n\+1)|chef de service"
     r"|vorgesetzte[nr]?|chefin|teamleiter\w*|abteilungsleiter\w*|leidinggevende|baas|teamleider"
     r"|capo|responsabile|gestor|gestora|chefe|kierownik\w*|szef\w*|przelozon\w*)"
 )
@@ -213,10 +214,19 @@ OTHER_CHANNEL = _any(
     rf"\b(?:{_CHANNEL_PHRASE})\b[^.!?\n]{{0,20}}\b{_CREDENTIAL}\b",
 )
 
+_STOLEN = (
+    r"(?:stolen|stole|nicked|pickpocketed|snatched|robbed|theft|robad[oa]s?|robaron|me han robado|hurto"
+    r"|vole|volee|gestohlen|geklaut|diebstahl|gestolen|beroofd|diefstal|rubat[oa]|furto|roubad[oa]"
+    r"|roubaram|skradzion\w*|ukradzion\w*|kradziez\w*)"
+)
+_CARRIED = (
+    rf"(?:{_PHONE}|\w*handy|\w*telefoon|laptop|computer|tablet|ipad|bag|handbag|backpack|wallet|purse|car|bolso|mochila|cartera"
+    r"|portatil|ordenador|sac|sacoche|portefeuille|ordinateur|tasche|rucksack|geldborse|tas|rugzak|portemonnee"
+    r"|borsa|zaino|portafoglio|mala|carteira|torba|plecak|portfel|device|dispositivo|appareil|gerat|apparaat"
+    r"|sim)"
+)
 STOLEN_DEVICE = _any(
-    r"\b(?:stolen|stole|nicked|pickpocketed|snatched|robbed|theft|robad[oa]s?|robaron|me han robado|hurto"
-    r"|vole|volee|vol\b|gestohlen|geklaut|diebstahl|gestolen|beroofd|diefstal|rubat[oa]|furto|roubad[oa]"
-    r"|roubaram|skradzion\w*|ukradzion\w*|kradziez\w*)\b",
+    rf"\b{_STOLEN}\b[^.!?\n]{{0,50}}\b{_CARRIED}\b|\b{_CARRIED}\b[^.!?\n]{{0,50}}\b{_STOLEN}\b",
     rf"\bsome(?:one|body) (?:else )?(?:has|took|grabbed) my {_PHONE}\b",
 )
 

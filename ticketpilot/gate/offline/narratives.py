@@ -42,7 +42,7 @@ COMPROMISE = _any(
     rf"\b(?:someone|somebody|jemand|alguien|quelqu'un|iemand|qualcuno|alguem|ktos)\b[^.!?\n]{{0,40}}\b{_ABROAD}\b",
     r"\b(?:war ich|das war ich) (?:\w+ )?nicht\b|\bno (?:fui|he sido|era) yo\b|\bce n'(?:etait|est) pas moi\b"
     r"|\bdat was ik niet\b|\bik was dat niet\b|\bnon ero io\b|\bnao fui eu\b|\bto nie (?:ja|bylem|bylam)\b"
-    r"|\b(?:it )?(?:was|wasn't|was not) (?:not )?me\b",
+    r"|\b(?:it )?(?:wasn'?t|was not) me\b|\bit was not me\b",
     rf"\b(?:unusual|suspicious|unknown|unrecogni[sz]ed|strange|inusual|sospechos\w*|desconocid\w*|inhabituel\w*"
     rf"|suspect\w*|inconnu\w*|ungewohnlich\w*|verdachtig\w*|unbekannt\w*|ongebruikelijk\w*|verdacht\w*"
     rf"|onbekend\w*|insolit\w*|sospett\w*|sconosciut\w*|incomu\w*|suspeit\w*|desconhecid\w*|nietypow\w*"
@@ -62,11 +62,11 @@ COMPROMISE = _any(
     r"\b(?:without thinking|by accident|by mistake|accidentally|por error|sin pensar|sin querer"
     r"|par erreur|sans reflechir|par reflexe|versehentlich|aus versehen|ohne nachzudenken|per ongeluk"
     r"|zonder na te denken|per sbaglio|senza pensare|por engano|sem pensar|przez pomylke|bez zastanowienia)\b"
-    r"[^.!?\n]{0,80}\b(?:approv\w*|accept\w*|allow\w*|tapped|pressed|clicked|aprob\w*|acept\w*|approuv\w*"
-    r"|accept\w*|bestatig\w*|genehmig\w*|goedgekeurd|goedkeur\w*|geaccepteerd|approvat\w*|aprovad\w*|aprovei"
+    r"[^.!?\n]{0,40}\b(?:approved|accepted|allowed|tapped|pressed|clicked|aprobe|aprobada|acepte|approuve|accepte"
+    r"|bestatigt|genehmigt|goedgekeurd|geaccepteerd|approvat\w*|aprovad\w*|aprovei"
     r"|zatwierdz\w*|potwierdz\w*|aceit\w*)",
-    r"\b(?:approv\w*|accept\w*|tapped|pressed|clicked|aprob\w*|acept\w*|approuv\w*|bestatig\w*|goedgekeurd"
-    r"|approvat\w*|aprovad\w*|zatwierdz\w*)\b[^.!?\n]{0,80}\b(?:without thinking|by accident|by mistake"
+    r"\b(?:approved|accepted|tapped|pressed|clicked|hit approve|aprobe|acepte|approuve|accepte|bestatigt|goedgekeurd"
+    r"|approvat\w*|aprovad\w*|aprovei|zatwierdzi\w*)\b[^.!?\n]{0,40}\b(?:without thinking|by accident|by mistake"
     r"|accidentally|por error|sin pensar|sin querer|par erreur|sans reflechir|versehentlich|aus versehen"
     r"|per ongeluk|per sbaglio|por engano|przez pomylke)\b",
     # Prompts at night, in floods, or approved without meaning to.
@@ -119,7 +119,8 @@ COMPROMISE = _any(
 )
 
 NO_ACTION = _any(
-    r"\b(?:that'?s|that has|it'?s|it has|this has) worked\b|\bi'?m back in\b|\bback in now\b|\bthanks? (?:you )?for"
+    r"\b(?:that'?s|that has|it'?s|it has|this has) worked\b|(?<!once )(?<!when )(?<!until )(?<!till )(?<!after )"
+    r"(?<!soon as )(?<!so )\bi'?m back in\b|\bback in now\b|\bthanks? (?:you )?for"
     r" (?:sorting|resetting|unlocking|fixing|resolving|the quick)|\brating\s*:|\bhow did we do\b|\bsatisfaction"
     r" survey\b|\b(?:i'm|i am) not locked out\b|\b(?:for|just in case of) next time\b|\bnext time (?:it|this)"
     r" happens\b|\bno action (?:is )?(?:needed|required)\b|\bjust for (?:the record|your records|info)\b",

@@ -269,7 +269,7 @@ COMPROMISE = _c(
     r"|\binicio de sesi[óo]n (?:inusual|sospechoso|desconocido)\b|\b(?:hice|he hecho) clic en (?:un|el|ese) enlace\b"
     r"|\b(?:introduje|puse|met[íi]) mi contrase[ñn]a en (?:una|la|esa) (?:p[áa]gina|web)\b",
     r"\bque je n'ai pas (?:demand|fait|envoy|[ée]crit|initi)\w*|\bce n'(?:[ée]tait|est) pas moi\b"
-    r"|\bquelqu'un (?:a|essaie|tente|se connecte|s'est)\b|\bpirat[ée]|\bcompromis\b|\bconnexion "
+    r"|\bquelqu'un (?:a|essaie|tente|se connecte|s'est)\b|\bpirat[ée]|\b(?:compte|messagerie|mot de passe|bo[îi]te)\b[^.\n]{0,30}\bcompromis\b|\bconnexion "
     r"(?:inhabituelle|suspecte|inconnue)\b|\bj'ai cliqu[ée] sur (?:un|le|ce) lien\b|\b(?:saisi|entr[ée]|tap[ée])"
     r" mon mot de passe sur (?:un|le|ce|cette) (?:site|lien|page)\b",
     r"\b(?:nicht|nie) (?:angefordert|angefragt|veranlasst|gesendet|geschrieben|gemacht)\b|\bdas war "
@@ -285,6 +285,7 @@ COMPROMISE = _c(
 NO_ACTION = _c(
     r"\bnever ?mind\b|\bnvm\b|\bignore (?:my|this|the) (?:last|previous|earlier|other) (?:email|message|ticket"
     r"|request|mail)\b|\bdisregard (?:my|this|the) (?:last|previous|earlier)\b",
+    r"(?<!until )(?<!once )(?<!when )(?<!till )(?<!before )(?<!after )(?<!unless )(?<!until it's )"
     r"\b(?:it'?s|its|it is|all|that'?s|everything'?s|everything is|we'?re|i'?m) (?:now |all )?(?:sorted|fixed"
     r"|resolved|working (?:again|now)|good now|fine now|ok now|okay now|in now)\b|\bsorted now\b|\ball good\b",
     r"\b(?:please|you can|feel free to|go ahead and|can you|could you) close (?:the|this|my)? ?(?:ticket|request"

@@ -261,22 +261,25 @@ def automated_sender(view: TicketView) -> list[str]:
 # --- more than one person -----------------------------------------------------------------------------------
 
 _MULTIPLE = re.compile(
-    r"\b(?:we|we're|we've|we are|we have|we both|we all|both of us|us both|all of us|the two of us|me and (?:my )?"
+    r"\b(?:we|we're|we've|we are|we both|we all|both of us|us both|all of us|the two of us|me and (?:my )?"
     r"\w+|(?-i:(?!Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June"
     r"|July|August|September|October|November|December|Today|Yesterday)[A-Z][a-z]+) and (?:i|me|myself)|(?:colleague|boss|manager|wife|husband|partner) and (?:i|me))\b"
     r"[^.!?\n]{0,50}\b(?:locked|blocked|can't|cannot|can not|unable|forgot|need|lost"
     r"|reset|log ?in|sign ?in|password|passwords|accounts|mfa|authenticator)\b"
     r"|\bour (?:passwords|accounts|logins|mfa|authenticators)\b|\bboth (?:of )?(?:our|the|these) accounts\b"
-    r"|\bnosotr[oa]s\b|\b(?:no podemos|no pudimos|estamos bloquead)\w*|\b(?:mi|mis) compa\w+ y yo\b|\blos dos\b"
+    r"|\b(?:no podemos|no pudimos|estamos bloquead)\w*|\b(?:mi|mis) compa\w+ y yo\b|\blos dos\b"
     r"|\bambos\b|\bnous (?:ne pouvons|n'arrivons|sommes bloqu|avons)\w*|\b(?:mon|ma) coll[eè]gue et moi\b"
-    r"|\btous les deux\b|\bwir (?:k[oö]nnen|kommen|sind|haben)\b|\b(?:mein|meine) kolleg\w* und ich\b|\bbeide\b"
-    r"|\b(?:wij|we) (?:kunnen|zijn|hebben|komen)\b|\bmijn collega en ik\b|\ballebei\b|\bnon riusciamo\b"
+    r"|\btous les deux\b|\b(?:mein|meine) kolleg\w* und ich\b|\bbeide\b"
+    r"|\b(?:wir|wij|nosotros|nous|noi|n[óo]s)\b[^.!?\n]{0,40}\b(?:gesperrt|anmelden|einloggen|passw\w*|kennw\w*"
+    r"|bloquead\w*|contrase\w*|bloqu\w*|connecter|geblokkeerd|inloggen|wachtwoord|bloccat\w*|accedere|zalogowa\w*"
+    r"|zablokowan\w*|has[łl]\w*)|\bmijn collega en ik\b|\ballebei\b|\bnon riusciamo\b"
     r"|\b(?:il mio|la mia) collega e io\b|\bentrambi\b|\bn[aã]o conseguimos\b|\beu e (?:o|a) (?:meu|minha) colega\b"
     r"|\bnie mo[zż]emy\b|\boboje\b"
     r"|\b(?:estamos|somos|nous sommes|sind wir|wir sind|zijn we|we zijn|siamo|jeste[śs]my)\b[^.!?\n]{0,40}"
     r"\b(?:bloquead\w*|bloqu\w*|gesperrt|geblokkeerd|bloccat\w*|zablokowan\w*|sin acceso|sem acesso|locked)"
     r"|\b(?:los|las|os|as|les|die|i|le)\s+(?:dos|tres|tr[êe]s|cuatro|dois|quatro|deux|trois|quatre|zwei|drei"
-    r"|vier|twee|drie|due|tre|quattro|dwa|trzy|cztery)\b",
+    r"|vier|twee|drie|due|tre|quattro|dwa|trzy|cztery)\b(?!\s+(?:\w+\s+)?(?:veces|fois|mal|keer|volte|vezes|razy"
+    r"|semanas|semaines|wochen|weken|settimane|dias|jours|tage|dagen|giorni|dni|horas|heures|stunden|uren|ore))",
     re.I,
 )
 
@@ -334,7 +337,7 @@ _ALLOWED_MODIFIERS = frozenset(
     rechner computer arbeit firma buro windows benutzer anmelde anmeldung domanen netzwerk email outlook
     werk computer kantoor netwerk email outlook gebruikers
     acceso accesso acces acesso dostepu inicio entrada connexion cuenta compte conta konto konta computador rede
-    komputera poczty mail firmen arbeits einmal einmal- temporares initial start nutzer mitarbeiter anmelde zugangs
+    komputera poczty mail firmen arbeits correio eletronico electronico einmal einmal- temporares initial start nutzer mitarbeiter anmelde zugangs
     lavoro ufficio computer posta
     trabalho escritorio computador email
     """.split()
