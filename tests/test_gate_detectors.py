@@ -313,3 +313,17 @@ def test_no_pattern_matches_ordinary_text(name: str, pattern: re.Pattern[str]) -
     """An empty alternative (a stray ``|``) would match everything and hold back every ticket."""
     for text in ("", " ", "the weather is nice today", "el tiempo es bueno hoy", "das wetter ist schön"):
         assert pattern.search(text) is None, (name, text)
+
+
+def test_an_agents_note_of_the_requesters_own_call_is_about_the_requester(
+    classifier: OfflineClassifier,
+) -> None:
+    """HaloPSA tickets logged by an agent name the caller as requester: "his" is the requester then, but not
+    when the caller is someone else."""
+    note = (
+        "Caller: Dana Brooks (Accounts)\nID check: called back on her desk extension from the directory - OK\n"
+        "Issue: locked out of Windows after changing her password on Friday.\nRequested: unlock her account."
+    )
+    assert RiskFlag.OTHER_PERSON not in flags(classifier, note, subject="Phone call - account locked")
+    someone_else = note.replace("Dana Brooks", "Priya Shah")
+    assert RiskFlag.OTHER_PERSON in flags(classifier, someone_else, subject="Phone call - account locked")

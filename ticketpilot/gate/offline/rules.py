@@ -166,6 +166,9 @@ def detect(view: TicketView) -> RuleFindings:
     prose = view.prose(view.everything)
     request = view.request
     texts = {"all": (everything, everything.lower()), "head": (request, request.lower())}
+    if _logged_call_from_requester(view):
+        # An agent's note of the requester's own call: "his", "su", "son" are the requester.
+        prose = _THIRD_PERSON.sub(" ", prose)
     for flag, scope, phrases in P.RULES:
         text, lowered = texts[scope] if flag is not RiskFlag.OTHER_PERSON else (prose, prose.lower())
         snippet = phrases.search(text, lowered)
@@ -205,6 +208,28 @@ def _check_structure(view: TicketView, found: RuleFindings) -> None:
     for flag, detector in _STRUCTURE:
         for evidence in detector(view):
             found.add(flag, evidence)
+
+
+_CALLER = re.compile(
+    r"^[ \t]*(?:caller|call from|phone call from|llamada de|appelant|appel de|anrufer(?:in)?|anruf von|beller|gebeld door"
+    r"|chiamata da|chiamante|chamada de|dzwoni[aą]c\w*|telefon od)\s*:?\s*([^\W\d_][\w'-]+(?:[ \t]+[^\W\d_][\w'-]+)?)",
+    re.I | re.M,
+)
+_THIRD_PERSON = re.compile(
+    r"\b(?:he|she|his|her|him|hers|he's|she's|su|sus|el|ella|son|sa|ses|il|elle|lui|sein|seine|seinen|seinem|ihr|ihre"
+    r"|ihren|ihrem|er|sie|zijn|haar|hij|zij|suo|sua|suoi|lei|ele|ela|seu|sua|dele|dela|jego|jej|on|ona)\b",
+    re.I,
+)
+
+
+def _logged_call_from_requester(view: TicketView) -> bool:
+    """The ticket is an agent's note of a call whose caller is the requester (by name)."""
+    caller = _CALLER.search(view.top)
+    if caller is None or not view.requester_local:
+        return False
+    names = {part.lower() for part in re.split(r"[\s'-]+", caller.group(1)) if len(part) > 1}
+    mine = _first_names(view.requester_local)
+    return bool(names & mine)
 
 
 _NEGATABLE = frozenset({RiskFlag.THIRD_PARTY_SYSTEM, RiskFlag.SHARED_OR_SERVICE_ACCOUNT})

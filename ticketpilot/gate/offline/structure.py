@@ -393,7 +393,8 @@ _BUSINESS_SOFTWARE = re.compile(
 _ALLOWED_APP_WORDS = frozenset(
     "microsoft windows office outlook teams onedrive sharepoint azure entra authenticator the my our your this that"
     " mfa 365 o365 m365 email e-mail mail work company operating security sign-in login phone mobile same new old"
-    " ticketing ticket support helpdesk service remote desktop web whole entire".split()
+    " ticketing ticket support helpdesk service remote desktop web whole entire from via in on at to using through"
+    " into of for with and or by".split()
 )
 
 
