@@ -77,19 +77,19 @@ class Engine:
         owner_id: str | None = None,
         rng: random.Random | None = None,
         on_terminal: TerminalHook | None = None,
-        stop_grace_s: float | None = None,
+        stop_grace_s: float = 5.0,
         readiness: Readiness | None = None,
     ) -> None:
-        """``stop_grace_s``: how long ``stop()`` lets step calls in flight finish (default
-        ``config.shutdown_grace_s``). ``readiness`` hears when the lease tick or the LISTEN connection cannot
-        reach the database, and when they can again."""
+        """``stop_grace_s``: how long ``stop()`` lets step calls in flight finish when it is not given a grace
+        (a graceful stop of the service passes ``[engine] shutdown_grace_s``). ``readiness`` hears when the
+        lease tick or the LISTEN connection cannot reach the database, and when they can again."""
         self._pool = pool
         self._load_definition = load_definition
         self._clock = clock or SystemClock()
         self._config = config or EngineConfig()
         self.owner_id = owner_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._on_terminal = on_terminal
-        self._stop_grace_s = self._config.shutdown_grace_s if stop_grace_s is None else stop_grace_s
+        self._stop_grace_s = stop_grace_s
         self._readiness = readiness
         self._definitions: dict[tuple[str, str], Playbook] = {}
         self._waiters: dict[UUID, list[asyncio.Future[None]]] = {}
