@@ -142,7 +142,9 @@ NOT_A_REQUEST = re.compile(
     # Plans for later: "I'll probably forget it while I'm away", "might need a reset then".
     r"|i'?ll (?:\w+ ){0,2}forget|i will (?:\w+ ){0,2}forget|(?:might|may) need (?:a reset|to reset)"
     r"|will let you know|by the time i'?m back|will my (?:password|account) (?:expire|lock)"
-    r"|if i (?:ever )?(?:get|am|'m) (?:locked|blocked)|what(?:'s| is) the process|just (?:want|wanted) to know"
+    r"|if (?:i|my (?:account|password|login)) (?:ever )?(?:get|gets|got|am|'m|is|was|were) (?:locked|blocked|expired)"
+    r"|would (?:anyone|someone|somebody) be (?:around|available|in)|is (?:anyone|someone) (?:around|available) (?:at|on|over)"
+    r"|what(?:'s| is) the process|just (?:want|wanted) to know"
     r"|i (?:don'?t|do not) need (?:a |to )?reset|i'?m not locked out|si se me bloquea|(?:es )?solo para saber"
     r"|no necesito (?:que|un|el)? ?(?:reset|restablec)|si (?:jamais )?je suis bloque|juste pour savoir"
     r"|je n'ai pas besoin|falls ich (?:mich )?(?:\w+ )?(?:ausgesperrt|gesperrt)|nur zur info|ich brauche (?:\w+ )?kein"
@@ -174,7 +176,15 @@ class Evidence:
 
 # A document locked for editing is not an account: its words are taken out before evidence is looked for.
 NOT_AN_ACCOUNT_LOCK = re.compile(
-    r"\b(?:teclado|keyboard|clavier|tastatur|toetsenbord|tastiera|klawiatur\w*|num ?lock|bloq ?num|caps ?lock"
+    r"\be-?mail\w*\b(?:[ \t]+\w+){0,4}[ \t]+(?:bloccate|bloqueados|bloqueadas|bloquees|geblokkeerd|blocked)\b|"
+    r"\b(?:e-?mails|mails|messages|mensajes|correos|messaggi|mensagens|wiadomosci|allegati|attachments|adjuntos"
+    r"|pieces jointes|anhange|bijlagen|anexos|zalaczniki|websites?|sites|paginas|pop-?ups|macros?|downloads?|usb"
+    r"|ports?|calls|llamadas|appels|anrufe|oproepen|chiamate|chamadas|posta in uscita|outbox|bandeja de salida)\b"
+    r"(?:[ \t]+\w+){0,6}[ \t]+(?:locked|blocked|bloquead[oa]s|bloqu[ée]e?s|gesperrt|geblokkeerd|bloccat[ei]"
+    r"|zablokowan\w*)|\b(?:locked|blocked|bloquead[oa]s|bloqu[ée]e?s|gesperrt|geblokkeerd|bloccat[ei]"
+    r"|zablokowan\w*)\b(?:[ \t]+\w+){0,3}[ \t]+(?:e-?mails|mails|messages|mensajes|correos|messaggi|allegati"
+    r"|attachments|websites?|sites|pop-?ups|macros?|downloads?|usb|ports?)\b"
+    r"|\b(?:teclado|keyboard|clavier|tastatur|toetsenbord|tastiera|klawiatur\w*|num ?lock|bloq ?num|caps ?lock"
     r"|verr\.? num|screen|pantalla|ecran|bildschirm|scherm|schermo|tela|ekran|door|puerta|porte|tur|deur|porta"
     r"|drzwi|building|edificio|batiment|gebaude|gebouw|edificio|budynek|car|coche|voiture|auto|phone screen"
     r"|file|document|archivo|fichero|documento|fichier|datei|bestand|ficheiro|plik|excel|word|spreadsheet"
@@ -202,6 +212,15 @@ _RESET_OBJECT = re.compile(
 )
 
 
+PHYSICAL_ACCESS = re.compile(
+    r"\b(?:door|fob|badge|key ?card|keycard|building|entrance|gate|car park|parking|alarm|turnstile|puerta|llavero"
+    r"|tarjeta|edificio|porte|badge|batiment|tur|turen|schlussel|gebaude|deur|pasje|gebouw|porta|badge|edificio"
+    r"|cancello|chave|cartao|predio|drzwi|karta|budynek)\b"
+)
+SIGN_IN_THING = re.compile(
+    rf"\b(?:{_CREDENTIAL_NOUN}|log ?in|sign ?in|log ?on|computer|laptop|pc|windows|outlook|e-?mail|teams|office"
+    r"|microsoft|365|mfa|authenticator|ordenador|portatil|correo|ordinateur|messagerie|rechner|computador|komputer)\b"
+)
 OWN_CONFIRMATION = re.compile(
     r"\b(?:(?:it'?s|it is|yes,? (?:it'?s )?|this is) (?:just )?my own\b|my own (?:account|login|email|microsoft|work)"
     r"|mi propia cuenta|es mi cuenta|mon propre compte|mein(?:e)? eigene[sn]? (?:konto|account|zugang)"
@@ -234,6 +253,9 @@ def find(view: TicketView) -> Evidence:
         match = pattern.search(head)
         if match:
             weak.append((name, match))
+    if PHYSICAL_ACCESS.search(head) and not SIGN_IN_THING.search(head):
+        strong = [(n, m) for n, m in strong if n != "lockout"]
+        weak = [(n, m) for n, m in weak if n != "lockout"]
     found = strong or weak
     if not found and OWN_CONFIRMATION.search(head) and view.quoted:
         # A reply that confirms "it's my own account" to the helpdesk's question: the request is below it.

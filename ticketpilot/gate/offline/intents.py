@@ -141,6 +141,8 @@ AVOID_MANAGER = _any(
 )
 
 PRIVILEGED_OR_OTHER_ACCOUNT = _any(
+    r"\b(?:emergency (?:access|admin)|break[- ]?glass|firefighter (?:account|id)|cuenta de emergencia|compte d'urgence"
+    r"|notfall-?(?:konto|zugang)|noodaccount|account di emergenza|conta de emergencia|konto awaryjne)\b",
     r"\b(?:admin|administrator|administrative|privileged|elevated|global admin|domain admin|break-?glass|root"
     r"|superuser|service)\s+(?:account|accounts|login|logins|user|password|credentials?)\b",
     r"\b(?:my|the|our)\s+(?:other|second|secondary|backup|alt|alternate|test|admin)\s+(?:account|login|user"
@@ -280,7 +282,20 @@ AUTHORITY_PRESSURE = _any(
     r"\bjestem (?:prezesem|dyrektorem|wlascicielem)\b|\balbo (?:jestes|jestescie) zwolni\w*\b",
 )
 
+# Text addressed to the automation itself, or claiming the checks already happened.
+TO_THE_AUTOMATION = _any(
+    r"\[\s*(?:system|admin|assistant|ai|automation|bot|auto|internal|note to (?:ai|bot|automation))\s*\]",
+    r"\b(?:automation|automated system|ai|bot|assistant|system|sistema|systeme|systeem|ki|ia)\s*:\s*(?:proceed|approve"
+    r"|reset|skip|return|mark|set|verified|do not|don't|procede|aprueba|valide|genehmig|ga door|procedi)",
+    r"\bpre-?(?:verified|validated|authori[sz]ed|checked)\b|\bverified by (?:the )?(?:service ?desk|helpdesk|it|l[12]"
+    r"|security|support)\b|\b(?:already|ya|deja|bereits|al|gia|ja) (?:been )?(?:verified|validated|verificad[oa]"
+    r"|verifie|verifiziert|geverifieerd|verificat[oa]|weryfikowan\w*)\b",
+    rf"\b(?:return|post|put|include|paste|write|print|show|leave|add)\b[^.!?\n]{{0,50}}\b{_CREDENTIAL}\b[^.!?\n]{{0,30}}"
+    r"\b(?:in|into|on) (?:the |this |my |your )?(?:ticket|body|reply|response|notes?|comments?|description)\b",
+)
+
 KINDS: tuple[tuple[str, RiskFlag, re.Pattern[str]], ...] = (
+    ("instruction to the automation", RiskFlag.MANIPULATION, TO_THE_AUTOMATION),
     ("skip verification", RiskFlag.SKIP_VERIFICATION, SKIP_VERIFICATION),
     ("avoid the manager", RiskFlag.SKIP_VERIFICATION, AVOID_MANAGER),
     ("other or privileged account", RiskFlag.PRIVILEGE_REQUEST, PRIVILEGED_OR_OTHER_ACCOUNT),

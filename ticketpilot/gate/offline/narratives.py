@@ -85,6 +85,20 @@ COMPROMISE = _any(
     r"\b(?:don'?t|do not|didn'?t|did not|can'?t|cannot) recogni[sz]e\b|\bunrecogni[sz]ed\b|\bno (?:lo |la )?reconozco\b"
     r"|\bje ne (?:le |la |les )?reconnais pas\b|\b(?:erkenne|kenne) ich nicht\b|\bherken ik niet\b"
     r"|\bnon (?:lo |la )?riconosco\b|\bnao (?:o |a )?reconheco\b|\bnie rozpoznaj\w*\b",
+    # Credentials typed into a page behind a link, or mail sent from the account by someone else.
+    r"(?:^|[.!?\n])(?=[^.!?\n]*\b(?:link|linkje|enlace|lien|collegamento|linku|page|pagina|site|sitio|website"
+    r"|formulario|form|formulaire|formulier|modulo|formularz|login page|sign-?in page)\b)(?=[^.!?\n]*\b(?:password"
+    r"|wachtwoord|contrasena|mot de passe|passwort|kennwort|senha|haslo|credenziali|credentials|credenciales"
+    r"|identifiants|zugangsdaten|inloggegevens|login details|usuario|username)\b)(?=[^.!?\n]*\b(?:entered|typed"
+    r"|put|filled|submitted|gave|ingevuld|ingevoerd|ingetypt|introduj\w*|puse|meti|rellen\w*|saisi\w*|rempli\w*"
+    r"|tape|eingegeben|eingetragen|ausgefullt|inserit\w*|inserit[oe]|inseri\w*|digit\w*|preench\w*|wpisa\w*"
+    r"|poda\w*)\b)",
+    r"\b(?:sent|verstuurd|verzonden|enviad\w*|envoy\w*|gesendet|verschickt|inviat\w*|wyslan\w*)\b[^.!?\n]{0,20}"
+    r"\b(?:from|vanaf|van|desde|depuis|von|da|de|z)\s+(?:my|mijn|mi|mon|meinem|meiner|mio|meu|mojego|mojej)\s+"
+    r"(?:address|adres|account|cuenta|compte|konto|indirizzo|conta|mailbox|e-?mail|correo|mail|postfach|casella)\b",
+    r"\b(?:da|from|desde|depuis|aus|uit|de|z)\s+(?:posti|luoghi|places|locations|sitios|lugares|endroits|orten"
+    r"|plekken|locais|miejsc)\w*\s+(?:strani|strange|unusual|raros|extranos|bizarres|seltsamen|vreemde|estranhos"
+    r"|dziwn\w*|odd|weird)\b",
     # Credentials or codes handed over: a form, a page, a caller.
     r"\b(?:filled (?:in|out)|entered|typed|submitted|put in|rellen\w*|introduj\w*|puse|meti|escrib\w+|rempli\w*"
     r"|saisi\w*|entre mon|ausgefullt|eingegeben|eingetragen|ingevuld|ingevoerd|ingetypt|compilat\w*|inserit\w*"

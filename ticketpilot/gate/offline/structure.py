@@ -261,7 +261,10 @@ def automated_sender(view: TicketView) -> list[str]:
 # --- more than one person -----------------------------------------------------------------------------------
 
 _MULTIPLE = re.compile(
-    r"\b(?:we|we're|we've|we are|we both|we all|both of us|us both|all of us|the two of us|me and (?:my )?"
+    r"\b(?:for|de|of|voor|per|f[üu]r|dla|para)\s+(?:everyone|everybody|the whole team|all of us|todo (?:el )?mundo|todos|toda"
+    r" (?:la|a) (?:equipe|equipo)|tout le monde|toute l'[ée]quipe|alle|iedereen|tutti|wszystkich)\b"
+    r"|\b(?:i|me|eu|yo|moi|ich|ik|io|ja),\s*(?-i:[A-Z][\w'-]+),\s*(?-i:[A-Z][\w'-]+)"
+    r"|\b(?:we|we're|we've|we are|we both|we all|both of us|us both|all of us|the two of us|me and (?:my )?"
     r"\w+|(?-i:(?!Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June"
     r"|July|August|September|October|November|December|Today|Yesterday)[A-Z][a-z]+) and (?:i|me|myself)|(?:colleague|boss|manager|wife|husband|partner) and (?:i|me))\b"
     r"[^.!?\n]{0,50}\b(?:locked|blocked|can't|cannot|can not|unable|forgot|need|lost"
@@ -299,15 +302,21 @@ _CREDENTIAL_EN = re.compile(
 )
 _CREDENTIAL_OF = re.compile(
     r"\b(?:contrase[ñn]a|clave|cuenta|usuario|mot de passe|compte|identifiant|password|account|senha|conta"
-    r"|has[łl]o|konto|wachtwoord|passwort|kennwort|zugang)\s+(?:de|del|d'|di|do|da|dla|f[üu]r|voor|van|von|des"
-    r")\s+(?:la |le |el |il |lo |o |a |das |den |dem |het |de )?([\w.&'-]{2,30})",
+    r"|has[łl]o|konto|wachtwoord|passwort|kennwort|zugang)\s+(?:de|del|d'|di|do|da|dla|f[üu]r|voor|van|von|des)"
+    r"\s+(?:la |le |el |il |lo |o |a |das |den |dem |het |de |l')?([\w.&'-]{2,30})"
+    r"|\b(?:zugang|acceso|acc[eè]s|toegang|accesso|acesso|dost[ęe]p)\s+(?:zum|zur|al|alla|ao|au|tot|do)"
+    r"\s+(?:la |le |el |il |lo |o |a |das |den |dem |het |de |l')?([\w.&'-]{2,30})",
     re.I,
 )
 _CREDENTIAL_FOR = re.compile(
     r"\b(?i:password|passcode|login|log-in|account|pin|credentials|username)\s+(?i:for|to)\s+(?:the\s+)?"
     r"([A-Z][\w.&'-]{1,30})"
 )
-_COMPOUND = re.compile(r"\b([a-zäöüß]{3,25})-?(?:passwort|kennwort|konto|zugang|wachtwoord|account)\b", re.I)
+_COMPOUND = re.compile(
+    r"\b([a-zäöüß]{3,25})-?(?:passwort|kennwort|konto|zugang|wachtwoord|account|portal|portaal|programm|software"
+    r"|systeem|system)\b",
+    re.I,
+)
 _ALLOWED_MODIFIERS = frozenset(
     """
     my the a an your our this that his her their its any same own other new old current temporary temp expired
@@ -337,7 +346,7 @@ _ALLOWED_MODIFIERS = frozenset(
     rechner computer arbeit firma buro windows benutzer anmelde anmeldung domanen netzwerk email outlook
     werk computer kantoor netwerk email outlook gebruikers
     acceso accesso acces acesso dostepu inicio entrada connexion cuenta compte conta konto konta computador rede
-    komputera poczty mail firmen arbeits correio eletronico electronico einmal einmal- temporares initial start nutzer mitarbeiter anmelde zugangs
+    komputera poczty mail firmen arbeits windows- microsoft- outlook- office- e-mail- mitarbeiter- kunden- benutzer- correio eletronico electronico einmal einmal- temporares initial start nutzer mitarbeiter anmelde zugangs
     lavoro ufficio computer posta
     trabalho escritorio computador email
     """.split()
@@ -386,7 +395,8 @@ _SOFTWARE_NOUN = re.compile(
 _BUSINESS_SOFTWARE = re.compile(
     r"\b(?:gestionale|erp|crm|warenwirtschaft\w*|kassensystem|kassasysteem|boekhoud\w*|contabilit\w*|facturaci[oó]n"
     r"|contabilidad\w*|buchhaltung|ksi[ęe]gowo[śs][ćc]"
-    r"|fatturazion\w*|buchhaltungs\w*|comptabilit[ée]|payroll|n[oó]minas|logiciel de paie|lohnbuchhaltung"
+    r"|fatturazion\w*|buchhaltungs\w*|comptabilit[ée]|payroll (?:system|software|portal|app|login)|n[oó]minas"
+    r"|logiciel de paie|lohnbuchhaltung"
     r"|salarisadministratie|ksi[ęe]gow\w*|patient(?:en)?(?:system|systeem)|practice management|dms)\b",
     re.I,
 )
@@ -435,6 +445,7 @@ def _other_system(head: str) -> list[tuple[str, int]]:
             found.append((match.group(0)[:40], match.start()))
     for pattern in (_CREDENTIAL_OF, _CREDENTIAL_FOR, _COMPOUND):
         for match in pattern.finditer(head):
-            if not _modifier_ok(match.group(1)):
+            word = next(g for g in match.groups() if g)
+            if not _modifier_ok(word):
                 found.append((match.group(0)[:40], match.start()))
     return found
