@@ -24,6 +24,8 @@ from ticketpilot.readiness import Readiness
 log = structlog.get_logger(__name__)
 
 CHANNEL = "ticketpilot_signals"
+RELEASED = "released"
+"""The payload that says "executions were given back": every engine listening claims at once."""
 
 
 class UnknownExecution(LookupError):
@@ -74,6 +76,13 @@ async def _deliver(
             return False
         await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, str(execution_id))
         return True
+
+
+async def announce_released(pool: asyncpg.Pool) -> None:
+    """Tell the other processes that executions were just released (a graceful stop), so that they claim
+    them now rather than at their next lease tick."""
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, RELEASED)
 
 
 async def pending_signals(pool: asyncpg.Pool, execution_ids: Sequence[UUID]) -> list[Any]:
@@ -128,8 +137,10 @@ class SignalListener(Listener):
         on_signal: Callable[[UUID], None],
         *,
         on_reconnect: Callable[[], None] | None = None,
+        on_released: Callable[[], None] | None = None,
         readiness: Readiness | None = None,
     ) -> None:
+        """``on_released()``: another process released executions (see :func:`announce_released`)."""
         super().__init__(
             pool,
             CHANNEL,
@@ -139,8 +150,13 @@ class SignalListener(Listener):
             readiness=readiness,
         )
         self._on_signal = on_signal
+        self._on_released = on_released
 
     def _payload(self, payload: str) -> None:
+        if payload == RELEASED:
+            if self._on_released is not None:
+                self._on_released()
+            return
         try:
             execution_id = UUID(payload)
         except ValueError:

@@ -42,7 +42,13 @@ from ticketpilot.engine.model import (
     Started,
     StepTraits,
 )
-from ticketpilot.engine.signals import SignalListener, deliver_signal, pending_for_waiting, pending_signals
+from ticketpilot.engine.signals import (
+    SignalListener,
+    announce_released,
+    deliver_signal,
+    pending_for_waiting,
+    pending_signals,
+)
 from ticketpilot.engine.store import (
     EXECUTION_COLUMNS,
     PendingCheckpoint,
@@ -122,11 +128,16 @@ class Engine:
             on_finish=self._finished,
             on_lost=self._release_later,
         )
+        self._tick_now = asyncio.Event()
+        """Set: run the lease tick now (executions were released by another process, or after an outage)."""
         self._listener = SignalListener(
-            pool, self._notified, on_reconnect=self._signals_missed, readiness=readiness
+            pool,
+            self._notified,
+            on_reconnect=self._signals_missed,
+            on_released=self._tick_now.set,
+            readiness=readiness,
         )
         self._lease_task: asyncio.Task[None] | None = None
-        self._tick_now = asyncio.Event()
         self._background: set[asyncio.Task[Any]] = set()
         self._running = False
 
@@ -180,6 +191,8 @@ class Engine:
         runtime.vault.clear()
         try:
             await leases.release(self._pool, self.owner_id, held)
+            if held:  # the other processes claim them now, not at their next lease tick
+                await announce_released(self._pool)
         finally:
             await self._listener.stop()
             await self._cancel_background()
