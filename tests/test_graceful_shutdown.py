@@ -3,13 +3,13 @@ claim within seconds.
 
 The decision in flight is held open by an OpenAI-compatible fake on loopback that answers late (the gate's
 LLM call is the vendor call of a decision); the MFA push in flight is the sandbox's, answered after a few
-seconds. Process B, started on the same database once A is gone, uses the offline classifier.
+seconds. Process B, on the same database, uses the offline classifier.
 
 - SIGTERM: ``/readyz`` says 503 and webhooks are refused (503) while A still runs; the MFA push in flight
-  finishes within ``[engine] shutdown_grace_s`` and its outcome is recorded; the decision that outlives the
-  grace is cut; then A's execution leases and its claimed inbox row are released at once (not counted as an
-  attempt), so B resumes both immediately — the leases and the inbox lease are set to two minutes here, so
-  only the release explains it.
+  finishes within ``[engine] shutdown_grace_s`` and its outcome is recorded (B goes on from it, no second
+  push); the decision that outlives the grace is cut; A's execution leases and its claimed inbox row are
+  released (the cut attempt not counted) and announced, so B, running beside it, takes them over at once —
+  B's lease tick is 40 s and every lease two minutes, so only the release explains it.
 - SIGKILL: nothing is released, but the inbox row's lease is short and renewed only while its owner lives, so
   B decides the ticket within seconds, not after the five minutes the lease used to last.
 """
