@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -167,7 +168,7 @@ async def test_api_versions_are_validated_stored_and_not_activated(registry: Pla
 
     with pytest.raises(PlaybookConflict):
         await registry.add_from_yaml(
-            PASSWORD_RESET.replace("confidence_threshold: 0.80", "confidence_threshold: 0.9")
+            re.sub(r"confidence_threshold: [0-9.]+", "confidence_threshold: 0.95", PASSWORD_RESET)
         )
 
     stored = await registry.add_from_yaml(versioned(PASSWORD_RESET, "1.5.0"))

@@ -18,6 +18,9 @@ from ticketpilot.service import Services, start_services
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD_RESET = (ROOT / "playbooks" / "password_reset.yml").read_text(encoding="utf-8")
+THRESHOLD_LINE = next(
+    line for line in PASSWORD_RESET.splitlines() if line.startswith("confidence_threshold:")
+)
 
 
 def line_of(text: str, needle: str) -> int:
@@ -152,7 +155,7 @@ async def test_wrong_types_are_422_with_every_problem(
 ) -> None:
     text = (
         PASSWORD_RESET.replace('version: "1.0.0"', 'version: "2.0.0"')
-        .replace("confidence_threshold: 0.80", "confidence_threshold: high")
+        .replace(THRESHOLD_LINE, "confidence_threshold: high")
         .replace("    timeout: 30m\n", "    timeout: [30m]\n")
         .replace("service: delivery.sms", "service: delivery.pigeon")
     )
@@ -178,7 +181,9 @@ async def test_not_yaml_is_415_and_empty_is_400(client: TestClient[web.Request, 
 async def test_upload_then_activate_a_version(
     client: TestClient[web.Request, web.Application], services: Services
 ) -> None:
-    text = PASSWORD_RESET.replace('version: "1.0.0"', 'version: "1.1.0"').replace("0.80", "0.90")
+    text = PASSWORD_RESET.replace('version: "1.0.0"', 'version: "1.1.0"').replace(
+        THRESHOLD_LINE, "confidence_threshold: 0.95"
+    )
     for content_type in ("text/yaml", "application/x-yaml"):  # the same content twice is stored once
         headers = {**AUTH, "Content-Type": content_type}
         stored = await _json(await client.post("/api/v1/playbooks", data=text, headers=headers), 201)
@@ -201,7 +206,7 @@ async def test_upload_then_activate_a_version(
     activated = await _json(resp, 200)
     assert (activated["version"], activated["content_hash"]) == ("1.1.0", content_hash(text))
     served = services.registry.for_sub_category("PASSWORD_RESET")
-    assert [(lp.version, lp.playbook.confidence_threshold) for lp in served] == [("1.1.0", 0.9)]
+    assert [(lp.version, lp.playbook.confidence_threshold) for lp in served] == [("1.1.0", 0.95)]
     listing = await _json(await client.get("/api/v1/playbooks", headers=AUTH), 200)
     reset = next(p for p in listing["playbooks"] if p["id"] == "password_reset")
     assert [(v["version"], v["active"]) for v in reset["versions"]] == [("1.0.0", False), ("1.1.0", True)]
