@@ -211,7 +211,9 @@ async def test_upload_then_activate_a_version(
     reset = next(p for p in listing["playbooks"] if p["id"] == "password_reset")
     assert [(v["version"], v["active"]) for v in reset["versions"]] == [("1.0.0", False), ("1.1.0", True)]
 
-    conflict = text.replace("0.90", "0.95")  # same version string, other content
+    conflict = text.replace(
+        "confidence_threshold: 0.95", "confidence_threshold: 0.96"
+    )  # same version, other content
     await _json(await client.post("/api/v1/playbooks", data=conflict, headers=YAML), 409)
 
 
