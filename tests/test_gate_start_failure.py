@@ -95,3 +95,31 @@ async def test_a_decided_version_no_longer_active_after_a_crash_turns_manual(h: 
     await h.outbox.drain()
     assert _status_written(h, 504) == ["automated", "manual"]
     assert h.engine.starts == []
+
+
+async def _database_away(ticket_id: int, context: dict[str, Any]) -> None:
+    raise ConnectionError("the engine's database is away")
+
+
+async def test_retries_that_all_fail_hand_the_ticket_back_instead_of_leaving_it_automated(h: Harness) -> None:
+    """A start that keeps failing for a reason that looked temporary: once the inbox gives up, the
+    "automated" decision becomes manual with the last error, and HaloPSA ends on "manual"."""
+    h.engine.before_start = _database_away
+    h.tickets.seed(ticket(505))
+    await h.intake.receive("ticket_created", halo_delivery(505))
+    status = None
+    for _ in range(30):  # bounded: the worker gives up after its max_attempts
+        await h.worker.drain()
+        async with h.pool.acquire() as conn:
+            status = await conn.fetchval("SELECT status FROM webhook_inbox WHERE ticket_id = 505")
+        if status == "failed":
+            break
+        h.clock.advance(3_600)  # past any backoff
+    assert status == "failed"
+    row = await _decision(h, 505)
+    assert row["outcome"] == "manual"
+    await h.outbox.drain()
+    assert _status_written(h, 505) == ["automated", "manual"]
+    notes = [w[2] for w in h.tickets.writes if w[0] == "note" and w[1] == 505]
+    assert "could not be started" in notes[-1] and "ConnectionError" in notes[-1]
+    assert h.engine.starts == []

@@ -67,6 +67,8 @@ class TicketDecider(Protocol):
 
     async def decide_unreadable(self, ticket_id: int, detail: str) -> Any: ...
 
+    async def hand_back_unstarted(self, ticket_id: int, error: str) -> bool: ...
+
 
 class ExecutionCanceller(Protocol):
     """The part of the engine the worker uses."""
@@ -227,17 +229,29 @@ class InboxWorker:
             if not exc.retryable:
                 await self._finish(row_id, "failed", repr(exc))
                 log.error("inbox_row_failed", row_id=row_id, ticket_id=ticket_id, error=repr(exc))
+                await self._hand_back(row["event"], ticket_id, repr(exc))
                 return
-            await self._retry_or_fail(row_id, ticket_id, attempts, repr(exc), exc.retry_after)
+            await self._retry_or_fail(row_id, ticket_id, attempts, repr(exc), exc.retry_after, row["event"])
             return
         except Exception as exc:
             log.warning("inbox_row_error", row_id=row_id, ticket_id=ticket_id, exc_info=True)
-            await self._retry_or_fail(row_id, ticket_id, attempts, f"{type(exc).__name__}: {exc}", None)
+            error = f"{type(exc).__name__}: {exc}"
+            await self._retry_or_fail(row_id, ticket_id, attempts, error, None, row["event"])
             return
         await self._finish(row_id, "done", None)
         log.info(
             "inbox_row_done", row_id=row_id, ticket_id=ticket_id, webhook_event=row["event"], outcome=outcome
         )
+
+    async def _hand_back(self, event: str, ticket_id: int | None, error: str) -> None:
+        """A ``ticket_created`` row given up on must not leave its ticket "automated" with nothing running."""
+        if event != TICKET_CREATED or ticket_id is None:
+            return
+        try:
+            if await self._gate.hand_back_unstarted(ticket_id, error):
+                log.warning("ticket_handed_back", ticket_id=ticket_id, error=error)
+        except Exception:
+            log.exception("ticket_hand_back_failed", ticket_id=ticket_id)
 
     async def process(self, event: str, ticket_id: int, *, may_defer: bool = False) -> str:
         """Handle one delivery of ``event`` for ``ticket_id``; returns what was done, for the log.
@@ -296,11 +310,18 @@ class InboxWorker:
         return len(ids)
 
     async def _retry_or_fail(
-        self, row_id: int, ticket_id: int | None, attempts: int, error: str, retry_after: float | None
+        self,
+        row_id: int,
+        ticket_id: int | None,
+        attempts: int,
+        error: str,
+        retry_after: float | None,
+        event: str = "",
     ) -> None:
         if attempts >= self._max_attempts:
             log.error("inbox_row_failed", row_id=row_id, ticket_id=ticket_id, attempts=attempts, error=error)
             await self._finish(row_id, "failed", error)
+            await self._hand_back(event, ticket_id, error)
             return
         delay = backoff_s(
             attempts,

@@ -373,6 +373,25 @@ class Gate:
         )
         return record
 
+    async def hand_back_unstarted(self, ticket_id: int, error: str) -> bool:
+        """The inbox gave up on ``ticket_id`` (every retry failed): an ``automated`` decision whose execution
+        never started is handed back as manual with the last error, so the ticket is never left claimed with
+        nothing running. Returns whether it was handed back."""
+        record = await self.stored_decision(ticket_id)
+        if record is None or record.outcome is not Outcome.AUTOMATED or record.playbook_id is None:
+            return False
+        async with self._pool.acquire() as conn:
+            exists = await conn.fetchval(
+                "SELECT 1 FROM playbook_executions WHERE ticket_id = $1 AND playbook_id = $2",
+                ticket_id,
+                record.playbook_id,
+            )
+        if exists:
+            return False
+        reason = f"the playbook's execution could not be started; retries gave up ({error})"[:500]
+        handed = await unclaim(self._pool, record, reason, self._policy.now())
+        return handed.outcome is not Outcome.AUTOMATED
+
     async def _ensure_execution(self, record: DecisionRecord) -> DecisionRecord:
         """After a crash between the decision commit and the start: start the decided execution (or hand
         the ticket back when it cannot be); returns the decision as it now stands."""
@@ -405,7 +424,9 @@ def execution_context(record: DecisionRecord) -> dict[str, Any]:
     }
 
 
-_START_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended('ticketpilot:execution-start:' || $1::bigint::text, 0))"
+_START_LOCK = (
+    "SELECT pg_advisory_xact_lock(hashtextextended('ticketpilot:execution-start:' || $1::bigint::text, 0))"
+)
 """Held while a ticket's execution is looked up and started (see ``Gate._start``)."""
 
 _INSERT_DECISION = """
