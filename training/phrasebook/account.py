@@ -254,7 +254,7 @@ OWN_EN: dict[str, dict[str, dict[str, list[str]]]] = {
                 "I changed my mobile number and the verification texts still go to the old one.",
                 "{Sys} shows a two-digit number to match on my phone, but I no longer have the phone with the app.",
                 "I upgraded my phone {when} and now {sys} wants me to approve the sign in on the old one.",
-                "my phone was stolen {when} and I can't get the codes for {sys}.",
+                "my phone went missing {when} and I can't get the codes for {sys}.",
                 "No approval notifications reach the new phone since I switched.",
                 "My phone is in for repair all week and it has the Authenticator on it.",
                 "The verification texts for {sys} are going to my previous mobile number, which I've given up.",

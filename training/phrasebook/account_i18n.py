@@ -200,7 +200,7 @@ OWN_I18N: dict[str, dict[str, dict[str, list[str]]]] = {
             "subjects": ["Nouveau téléphone", "Double authentification", "Authenticator"],
             "problems": [
                 "Nouveau smartphone : l'appli Authenticator est vide et {sys} me demande une validation.",
-                "On m'a volé mon téléphone, je ne peux plus valider la connexion à {sys}.",
+                "J'ai perdu mon téléphone, je ne peux plus valider la connexion à {sys}.",
                 "L'application Authenticator a été réinstallée et mon compte pro a disparu.",
                 "J'ai changé de numéro et les codes SMS pour {sys} arrivent toujours sur l'ancien.",
             ],
@@ -228,7 +228,7 @@ OWN_I18N: dict[str, dict[str, dict[str, list[str]]]] = {
             "subjects": ["Nieuwe telefoon", "Authenticator", "MFA resetten", "Tweestapsverificatie"],
             "problems": [
                 "mijn telefoon is vervangen en in de Authenticator-app ontbreekt mijn werkaccount.",
-                "mijn telefoon is gestolen, ik kan de aanmelding bij {sys} niet goedkeuren.",
+                "ik ben mijn telefoon kwijt, ik kan de aanmelding bij {sys} niet goedkeuren.",
                 "{sys} wil dat ik goedkeur op een toestel dat ik niet meer heb.",
                 "ik heb een nieuw nummer en de sms-codes voor {sys} gaan nog naar het oude.",
             ],

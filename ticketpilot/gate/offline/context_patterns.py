@@ -37,6 +37,13 @@ POLICY = _c(
     r"\b(?:password|passwords|pw)\s+(?:rules|policy|policies|requirements|complexity|expiry policy|guidelines"
     r"|standards)\b|\bnever expire\b|\bevery \d+ days\b|\bexpir(?:y|ation) policy\b",
     r"\bhow (?:often|many)\b[^.\n?]{0,50}\b(?:password|passwords|mfa|change|expire)",
+    r"\b(?:add|allow|whitelist|exempt|exclude|unblock)\b[^.\n]{0,40}\b(?:to|from|in)\s+(?:the )?(?:allowed|trusted"
+    r"|named|permitted|blocked) (?:locations?|countries|country list|ips?|networks?)\b|\bconditional access\b"
+    r"|\blocation (?:policy|rules?|restrictions?)\b|\bgeo-?block\w*|\b(?:set|change|make) (?:it|my password|the password"
+    r"|my pw|the new one) to\s+[\"']?(?=\S*[a-z])(?=\S*\d)\S{4,}|\b(?:no need for|without|skip|don'?t (?:need|want))\b[^.\n]{0,20}\b(?:change[- ]at[- ]next"
+    r"|must change|forced? (?:change|reset)|random ones?)\b|\b(?:account|cuenta|compte|konto|account|conta)\s+(?:is|has"
+    r" been|esta|est|ist|is|e|foi|jest)\s+(?:disabled|deshabilitad\w*|desactivad\w*|desactive\w*|deaktiviert"
+    r"|uitgeschakeld|disabilitat\w*|desativad\w*|wylaczon\w*)\b|\baadsts50057\b",
     r"\bde quanto em quanto tempo\b|\bcom que frequ[êe]ncia\b|\bogni quanto\b|\bcon che frequenza\b"
     r"|\bjak cz[ęe]sto\b|\bco ile\b",
     # A question about whether a message is genuine: a report, not a recovery request.

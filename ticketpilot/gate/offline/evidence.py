@@ -142,6 +142,10 @@ NOT_A_REQUEST = re.compile(
     # Plans for later: "I'll probably forget it while I'm away", "might need a reset then".
     r"|i'?ll (?:\w+ ){0,2}forget|i will (?:\w+ ){0,2}forget|(?:might|may) need (?:a reset|to reset)"
     r"|will let you know|by the time i'?m back|will my (?:password|account) (?:expire|lock)"
+    r"|for the future|pour l'avenir|para el futuro|fur die zukunft|voor de toekomst|per il futuro|para o futuro"
+    r"|na przyszlosc|personne n'est bloque|nobody is locked|no one is locked|nadie esta bloquead\w*"
+    r"|niemand ist gesperrt|niemand is geblokkeerd|nessuno e bloccato|ninguem esta bloquead\w*|nikt nie jest"
+    r"|is there a way (?:for (?:them|users|staff|people)|they can)|(?:existe|y a)-t-il (?:une solution|un moyen)"
     r"|if (?:i|my (?:account|password|login)) (?:ever )?(?:get|gets|got|am|'m|is|was|were) (?:locked|blocked|expired)"
     r"|would (?:anyone|someone|somebody) be (?:around|available|in)|is (?:anyone|someone) (?:around|available) (?:at|on|over)"
     r"|what(?:'s| is) the process|just (?:want|wanted) to know"
@@ -176,7 +180,10 @@ class Evidence:
 
 # A document locked for editing is not an account: its words are taken out before evidence is looked for.
 NOT_AN_ACCOUNT_LOCK = re.compile(
-    r"\be-?mail\w*\b(?:[ \t]+\w+){0,4}[ \t]+(?:bloccate|bloqueados|bloqueadas|bloquees|geblokkeerd|blocked)\b|"
+    r"\b(?:photocopier|copier|printer|scanner|mfp|kiosk|fotocopiadora|impresora|photocopieuse|imprimante|kopierer"
+    r"|drucker|kopieerapparaat|printer|fotocopiatrice|stampante|fotocopiadora|impressora|kserokopiarka|drukarka)\b"
+    r"(?:[ \t]+[\w\"'-]+){0,8}[ \t]+(?:locked|blocked|bloquead[oa]|bloqu[ée]e?|gesperrt|geblokkeerd|bloccat[oa]"
+    r"|zablokowan\w*)|\be-?mail\w*\b(?:[ \t]+\w+){0,4}[ \t]+(?:bloccate|bloqueados|bloqueadas|bloquees|geblokkeerd|blocked)\b|"
     r"\b(?:e-?mails|mails|messages|mensajes|correos|messaggi|mensagens|wiadomosci|allegati|attachments|adjuntos"
     r"|pieces jointes|anhange|bijlagen|anexos|zalaczniki|websites?|sites|paginas|pop-?ups|macros?|downloads?|usb"
     r"|ports?|calls|llamadas|appels|anrufe|oproepen|chiamate|chamadas|posta in uscita|outbox|bandeja de salida)\b"

@@ -47,7 +47,9 @@ _PROC = (
     r"|identity checks?|verificacion|comprobacion|aprobacion|confirmacion|validation|approbation|controle"
     r"|bestatigung|verifizierung|prufung|freigabe|ruckfrage|genehmigung|kontrolle|verificatie|bevestiging"
     r"|goedkeuring|verifica|conferma|approvazione|controllo|verificacao|confirmacao|aprovacao|weryfikacj\w*"
-    r"|potwierdzeni\w*)"
+    r"|potwierdzeni\w*|controlli|controles|kontrollen|kontroli|prozedere|procedimiento|procedure|procedura"
+    r"|procedimento|procedur\w*|oddzwan\w*|terugbel\w*|ruckruf|rappel|richiamata|chamada de verificacao"
+    r"|llamada de verificacion|appel de verification|verification call)"
 )
 _POLICY_WORD = (
     r"(?:policy|policies|procedure|process|rules?|protocol|politica|procedimiento|reglas?|normas?|protocolo"
@@ -204,6 +206,20 @@ OTHER_CHANNEL = _any(
     rf"{_CREDENTIAL})\s+(?:{_CHANNEL_PHRASE})\b",
     rf"\b(?:tell|read)\s+me\s+(?:the\s+)?(?:new\s+|temporary\s+)?{_CREDENTIAL}\b",
     rf"\b{_CREDENTIAL}\b[^.!?\n]{{0,30}}\b(?:{_CHANNEL_PHRASE})\b",
+    # Handed on by someone else, sent "here", or into the reply.
+    r"\b(?:i'?ll pass it on|i will pass it on|and i'?ll (?:give|pass|hand|read) it|przekaz\w*|przekaze\w*"
+    r"|se (?:lo|la) (?:paso|pasare|dare|doy)|je (?:le |la )?lui (?:transmets|transmettrai|passe|donne)"
+    r"|(?:gebe|leite) (?:es|ihn|sie)? ?(?:ihm|ihr) weiter|geef (?:ik )?(?:die|het|hem) (?:telefonisch )?door"
+    r"|glie(?:lo|la) (?:passo|do)(?: io)?|(?:que )?eu (?:passo|repasso)|eu (?:lhe )?passo)\b",
+    r"\b(?:send|email|mail|text|schicken|senden|envi\w*|envoy\w*|stuur\w*|mand\w*|invia\w*|wyslij\w*)\b"
+    r"[^.!?\n]{0,25}\b(?:here|hierher|hierheen|aqui|ici|qui|tutaj)\b|\bmandarmel[ao] qui\b|\bmandem-?ma aqui\b",
+    rf"\b(?:in|into|on)\s+(?:your|the|this|a)\s+(?:reply|response|answer|respuesta|reponse|antwort|antwoord|risposta"
+    rf"|resposta|odpowiedzi)\b[^.!?\n]{{0,40}}|\b(?:reply|respond\w*|answer|responda\w*|respondam|antworten"
+    rf"|rispondete|odpowiedz\w*)\b[^.!?\n]{{0,40}}\b(?:with|com|con|avec|mit|met|z)\s+(?:the |a |la |le |il |o |das )?"
+    rf"(?:new |temporary |temporaria |temporal |temporaire |temporare |tijdelijke |temporanea |tymczasow\w* )?"
+    rf"(?:{_CREDENTIAL}|one|palavra-passe)\b",
+    r"\b(?:put|pop|post|include|stick)\b[^.!?\n]{0,40}\b(?:the new one|new password|password|it)\b[^.!?\n]{0,20}"
+    r"\b(?:in|into)\s+(?:your|the|this|a)\s+(?:reply|response|email|ticket)\b",
     r"\b(?:read|tell|give|say|dictate|spell)\b[^.!?\n]{0,40}\b(?:to me|me)\b[^.!?\n]{0,30}\b(?:over the phone"
     r"|on the phone|when you call|by phone|on a call|when you ring|out loud)\b",
     rf"\b(?:over the phone|on the phone|when you call|when you ring|call me with|ring me with)\b[^.!?\n]{{0,40}}"
@@ -239,6 +255,8 @@ DIFFERENT_NUMBER = _any(
     r"\buse\s+(?:my\s+|the\s+|this\s+|a\s+)?(?:new|other|different|second|personal|private|home|temporary|following"
     r"|backup|alternative|alternate|spare)\s+(?:mobile\s+|phone\s+|cell\s+)?(?:number|no\.?)\b",
     r"\b(?:the )?number (?:i (?:gave|sent|left|provided|emailed|mentioned|put)|below|above|in my signature|i'll send)\b",
+    r"\b(?:text|sms|send|call|ring|whatsapp|envia\w*|manda\w*|envoy\w*|schick\w*|stuur\w*|invia\w*|wyslij\w*)\b"
+    r"[^.!?\n]{0,30}\b(?:on|at|to|al|au|an|naar|a|para|na)\s+\+?\d(?:[ .-]?\d){6,}",
     r"\bnot (?:to )?the (?:one|number|phone|mobile) (?:on file|on record|you have|in the system|registered|listed)\b",
     r"\b(?:change|update|replace|switch|set)\s+(?:the\s+|my\s+)?(?:mobile|phone|cell|contact)?\s*(?:number|mobile"
     r"|phone)\s+(?:on|in|for|of)\s+(?:my|the)\s+(?:account|profile|record)\b",
@@ -260,6 +278,9 @@ DIFFERENT_NUMBER = _any(
 )
 
 AUTHORITY_PRESSURE = _any(
+    r"\b(?:i expect|ich erwarte|espero que|j'attends|je m'attends|ik verwacht|mi aspetto|oczekuje)\b[^.!?\n]{0,60}"
+    r"\b(?:minutes?|minuten|minutos|minuti|minut\w*|now|sofort|ya|immediatement|meteen|subito|ja|natychmiast)\b"
+    r"|\b(?:hier spricht|this is dr\.?|aqui (?:habla|el|la) (?:dr|doctor)|ici le (?:dr|docteur))\b",
     r"\b(?:this is|i am|i'm|im|it's)\s+(?:the\s+)?(?:ceo|cfo|coo|cto|cio|md|managing director|company director"
     r"|director|owner|founder|president|chairman|managing partner|senior partner|head of the company|boss here)\b",
     r"\b(?:or (?:else|you're fired|you are fired|you'll be fired|i'll have your job|there will be consequences)"
@@ -284,10 +305,27 @@ AUTHORITY_PRESSURE = _any(
 
 # Text addressed to the automation itself, or claiming the checks already happened.
 TO_THE_AUTOMATION = _any(
+    r"\b(?:sistema automatico|automatic system|automated system|systeme automatique|automatische[sn]? system"
+    r"|geautomatiseerd systeem|sistema automatizado|system automatyczny|the automation|l'automatisation"
+    r"|la automatizacion|die automatisierung|de automatisering|l'automazione|a automacao|automatyzacja)\b"
+    r"[^.!?\n]{0,30}\b(?:puo|can|puede|peut|kann|kan|pode|moze|may|should|must|debe|doit|muss|moet|deve|musi)\b",
+    # "IT said on the phone it's fine", "my manager approved it on Teams": checks claimed, not done here.
+    r"\b(?:approved|aprobo|aprovou|a approuve|hat (?:es )?(?:genehmigt|freigegeben)|heeft (?:het )?goedgekeurd"
+    r"|ha approvato|zatwierdzi\w*|signed off|ok'?d|okayed)\b[^.!?\n]{0,30}\b(?:on|in|via|por|no|en|sur|par|im|op"
+    r"|w|su|pelo)\s+(?:the )?(?:teams|slack|chat|whatsapp|e-?mail|mail|phone|telefono|telefone|telephone|telefon)\b",
+    r"\b(?:spoke|talked|rozmawia\w*|hable|parle|gesprochen|gesproken|parlato|falei|called)\b[^.!?\n]{0,50}"
+    r"\b(?:it|helpdesk|service ?desk|support|informatyk\w*|z it|soporte|informatique|technik\w*|supporto|suporte"
+    r"|tecnico|technicien|your (?:tech|engineer|colleague))\b[^.!?\n]{0,80}\b(?:said|dijo|a dit|sagte|zei|detto"
+    r"|disse|powiedzia\w*|fine|ok|okay|without|sin|sans|ohne|zonder|senza|sem|bez|approved|agreed)\b",
+    r"\b(?:verifica|verificacion|verification|verifizierung|verificatie|verificacao|weryfikacja|identity check"
+    r"|identita|identidad|identite|identitat|identiteit|identidade|tozsamos\w*)\b[^.!?\n]{0,40}\b(?:gia (?:stata )?fatta"
+    r"|ya (?:se )?(?:hizo|hecha|realizada)|deja (?:ete )?faite|bereits (?:erfolgt|gemacht)|al gedaan|ja (?:foi )?feita"
+    r"|juz (?:zostala )?(?:zrobion\w*|przeprowadzon\w*)|already (?:been )?done|was done)\b",
     r"\[\s*(?:system|admin|assistant|ai|automation|bot|auto|internal|note to (?:ai|bot|automation))\s*\]",
     r"\b(?:automation|automated system|ai|bot|assistant|system|sistema|systeme|systeem|ki|ia)\s*:\s*(?:proceed|approve"
     r"|reset|skip|return|mark|set|verified|do not|don't|procede|aprueba|valide|genehmig|ga door|procedi)",
-    r"\bpre-?(?:verified|validated|authori[sz]ed|checked)\b|\bverified by (?:the )?(?:service ?desk|helpdesk|it|l[12]"
+    r"\bverified (?:your|his|her|their|the user'?s|my) identity\b|\bno (?:further|more|other|additional) (?:checks?"
+    r"|verification|controls?)\b|\bpre-?(?:verified|validated|authori[sz]ed|checked)\b|\bverified by (?:the )?(?:service ?desk|helpdesk|it|l[12]"
     r"|security|support)\b|\b(?:already|ya|deja|bereits|al|gia|ja) (?:been )?(?:verified|validated|verificad[oa]"
     r"|verifie|verifiziert|geverifieerd|verificat[oa]|weryfikowan\w*)\b",
     rf"\b(?:return|post|put|include|paste|write|print|show|leave|add)\b[^.!?\n]{{0,50}}\b{_CREDENTIAL}\b[^.!?\n]{{0,30}}"

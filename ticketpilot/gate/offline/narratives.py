@@ -33,7 +33,8 @@ _ABROAD = (
 _PROMPT = (
     r"(?:mfa|2fa|push\w*|prompts?|approvals?|requests?|notifications?|codes?|sign-?in requests?|verzoek\w*"
     r"|melding\w*|anfrage\w*|benachrichtigung\w*|solicitud\w*|notificacion\w*|peticion\w*|demandes?|notifications?"
-    r"|richiest\w*|notific\w*|pedidos?|notificac\w*|powiadomie\w*|zadan\w*|prosb\w*)"
+    r"|richiest\w*|notific\w*|pedidos?|notificac\w*|powiadomie\w*|zadan\w*|prosb\w*|\w*verzoek\w*|\w*anfrage\w*"
+    r"|goedkeuring\w*|approve sign-?in)"
 )
 
 COMPROMISE = _any(
@@ -63,6 +64,7 @@ COMPROMISE = _any(
     r"|par erreur|sans reflechir|par reflexe|versehentlich|aus versehen|ohne nachzudenken|per ongeluk"
     r"|zonder na te denken|per sbaglio|senza pensare|por engano|sem pensar|przez pomylke|bez zastanowienia)\b"
     r"[^.!?\n]{0,40}\b(?:approved|accepted|allowed|tapped|pressed|clicked|aprobe|aprobada|acepte|approuve|accepte"
+    r"|goedkeuren|gedrukt|genehmigen|akzeptieren|aprobar|aceptar|approuver|accepter|approvare|aprovar|zatwierdzi\w*"
     r"|bestatigt|genehmigt|goedgekeurd|geaccepteerd|approvat\w*|aprovad\w*|aprovei"
     r"|zatwierdz\w*|potwierdz\w*|aceit\w*)",
     r"\b(?:approved|accepted|tapped|pressed|clicked|hit approve|aprobe|acepte|approuve|accepte|bestatigt|goedgekeurd"
@@ -71,7 +73,7 @@ COMPROMISE = _any(
     r"|per ongeluk|per sbaglio|por engano|przez pomylke)\b",
     # Prompts at night, in floods, or approved without meaning to.
     rf"\b(?:buzz\w*|ping\w*|going off|flood\w*|spamm\w*|bombard\w*|bombing|non-?stop|all night|overnight"
-    rf"|in the middle of the night|at night|at \d{{1,2}} ?(?:am|a\.m\.)|de madrugada|por la noche|la nuit"
+    rf"|in the middle of the night|at night|at \d{{1,2}}(?:[-\u2013]\d{{1,2}})? ?(?:am|a\.m\.)|de madrugada|por la noche|la nuit"
     rf"|en pleine nuit|nachts|mitten in der nacht|'s nachts|vannacht|di notte|stanotte|de madrugada|a noite"
     rf"|w nocy|w srodku nocy)\b[^.!?\n]{{0,60}}\b{_PROMPT}|\b{_PROMPT}\b[^.!?\n]{{0,60}}\b(?:all night|overnight"
     rf"|in the middle of the night|at night|at \d{{1,2}} ?(?:am|a\.m\.)|de madrugada|la nuit|nachts|vannacht"
@@ -85,6 +87,51 @@ COMPROMISE = _any(
     r"\b(?:don'?t|do not|didn'?t|did not|can'?t|cannot) recogni[sz]e\b|\bunrecogni[sz]ed\b|\bno (?:lo |la )?reconozco\b"
     r"|\bje ne (?:le |la |les )?reconnais pas\b|\b(?:erkenne|kenne) ich nicht\b|\bherken ik niet\b"
     r"|\bnon (?:lo |la )?riconosco\b|\bnao (?:o |a )?reconheco\b|\bnie rozpoznaj\w*\b",
+    # A click on a lure, then a sign-in or details typed in; a brand in quotes that sent the lure.
+    r"\b(?:clicked|clicking|klikn\w*|klikte|hice clic|pulse|clique\w*|geklickt|geklikt|cliccat\w*|cliquei)\b"
+    r"[^.!?\n]{0,80}\b(?:logged in|signed in|entered|typed|put in|zalogowa\w*|inici\w* sesion|me connecte|connecte"
+    r"|angemeldet|eingeloggt|eingegeben|ingelogd|ingevuld|ingevoerd|accedut\w*|inserit\w*|entrei|inseri\w*|meti"
+    r"|introduj\w*|puse|wpisa\w*|saisi\w*)\b",
+    r"(?:^|[.!?\n])(?=[^.!?\n]*[\"'\u201c\u201e\u00ab\u2018]\s?[A-Z][\w-]+(?: [A-Z][\w-]+)?\s?[\"'\u201d\u00bb\u2019])"
+    r"(?=[^.!?\n]*\b(?:put|entered|typed|filled|logged in|meti|puse|introduj\w*|rellen\w*|saisi\w*|rempli\w*"
+    r"|eingegeben|ingevuld|ingevoerd|inserit\w*|inseri\w*|digit\w*|wpisa\w*|zalogowa\w*|clicked|clique\w*"
+    r"|geklickt|geklikt|cliccat\w*|klikn\w*|hice clic)\b)",
+    r"\b(?:my|mis|mes|meine|mijn|i miei|os meus|moje|the)\s+(?:microsoft[- ])?(?:details|datos|donnees|daten|gegevens|dati"
+    r"|dados|dane|credentials|credenciales|identifiants|zugangsdaten|inloggegevens|credenziali|credenciais)\b"
+    r"[^.!?\n]{0,40}\b(?:entered|typed|put|eingegeben|ingevuld|ingevoerd|inserit\w*|meti|puse|introduj\w*"
+    r"|saisi\w*|wpisa\w*|inseri\w*|digitei)\b|\b(?:entered|typed|put|eingegeben|ingevuld|ingevoerd|inserit\w*"
+    r"|meti|puse|introduj\w*|saisi\w*|wpisa\w*|inseri\w*|digitei)\b[^.!?\n]{0,20}\b(?:my|mis|mes|meine|mijn|i miei"
+    r"|os meus|moje)\s+(?:microsoft[- ])?(?:details|datos|donnees|daten|gegevens|dati|dados|dane|credentials"
+    r"|credenciales|identifiants|zugangsdaten|inloggegevens|credenziali|credenciais)\b",
+    # Money and mail moving without the requester: invoices with new bank details, rules nobody made.
+    r"\b(?:iban|bank details|account number|numero de cuenta|numer\w* konta|coordonnees bancaires|bankgegevens"
+    r"|bankverbindung|coordinate bancarie|dados bancarios|rekeningnummer)\b[^.!?\n]{0,60}\b(?:never|nunca|jamais"
+    r"|nie|nooit|mai|nicht|didn'?t|did not|new|nuevo|novo|nouveau|neue|nieuwe|nuovo|nowy|innym|other|different"
+    r"|otro|outro|autre|andere|ander|altro)\b|\b(?:new|nuevo|novo|nouveau|neue|nieuwe|nuovo|nowy|innym|other"
+    r"|different|otro|outro|autre|anderen|ander|altro) (?:iban|bank details|account number|numerem konta"
+    r"|numero de cuenta|rekeningnummer|bankverbindung)\b",
+    r"\b(?:customers|clients|suppliers|contacts|proveedores|clientes|kontrahent\w*|klienci|fournisseurs|kunden"
+    r"|klanten|clienti|fornecedores|cliente|client|customer|supplier)\b[^.!?\n]{0,80}\b(?:from me|de mi parte"
+    r"|ode mnie|de moi|de ma part|von mir|van mij|da me|de mim|i sent|les he mandado|les he enviado|wyslalem"
+    r"|j'ai envoye|geschickt habe|gestuurd heb|ho inviato|eu enviei|strange|weird|odd|raros?|raro|dziwn\w*"
+    r"|bizarres?|seltsam\w*|vreemde?|strani|strane|estranh\w*)\b",
+    r"\b(?:rules?|regeln|reglas|regles|regels|regole|regras|regul\w*|forwarding|reenvio|transfert|weiterleitung"
+    r"|doorsturen|inoltro|encaminhamento|przekierowani\w*)\b[^.!?\n]{0,60}\b(?:didn'?t|did not|never|nicht angelegt"
+    r"|nicht erstellt|no (?:he )?cread\w*|pas cree\w*|niet aangemaakt|niet gemaakt|non ho creat\w*|nao criei"
+    r"|nie utworzy\w*)\b",
+    r"\b(?:sim[- ]?swap|(?:my )?number (?:was|has been) (?:moved|ported|transferred)|port(?:ed)? out|new sim (?:which|that)"
+    r" i didn'?t|(?:e)?sim\b[^.!?\n]{0,40}\b(?:didn'?t ask|did not ask|not me|no (?:la )?ped\w*|je n'ai pas demande"
+    r"|nicht beantragt|niet aangevraagd|non ho chiesto|nao pedi|nie zamawia\w*))",
+    r"\b(?:while|alors que|mientras|wahrend|terwijl|mentre|enquanto|kiedy|gdy)\s+(?:i was |i'm |je |yo |ich |ik |io |eu )?"
+    r"(?:asleep|sleeping|dormais|dormia|dormía|schlief|sliep|dormivo|spalem|spalam)\b"
+    r"|\b(?:to make (?:it|them) stop|pour que (?:ca|cela) (?:s')?arrete|para que (?:pare|paren|parara)|damit es aufhort"
+    r"|zodat het stopt|perche smettesse|para (?:parar|que pare)|zeby przestal\w*)\b"
+    r"|\b(?:a dozen|dozens of|a bunch of|tons of|une dizaine de|une douzaine de|una docena de|decenas de|ein dutzend"
+    r"|dutzende|tientallen|een stuk of \d+|una decina di|decine di|uma duzia de|dezenas de|kilkanascie|kilkadziesiat)\b"
+    r"[^.!?\n]{0,40}\b" + _PROMPT,
+    r"\b(?:i'?m|i am|i was) (?:\w+ )?not (?:logging|signing|trying to (?:log|sign))|\b(?:terwijl|wahrend|mientras|alors que"
+    r"|mentre|enquanto) (?:ik|ich|yo|je|io|eu) (?:niet|nicht|no|ne|non|nao) (?:inlog\w*|anmelde\w*|me conecto"
+    r"|me connecte\w*|accedo|entro)\b",
     # Credentials typed into a page behind a link, or mail sent from the account by someone else.
     r"(?:^|[.!?\n])(?=[^.!?\n]*\b(?:link|linkje|enlace|lien|collegamento|linku|page|pagina|site|sitio|website"
     r"|formulario|form|formulaire|formulier|modulo|formularz|login page|sign-?in page)\b)(?=[^.!?\n]*\b(?:password"
@@ -132,7 +179,16 @@ COMPROMISE = _any(
     r"|i did not|don't recogni[sz]e|do not recogni[sz]e)\b",
 )
 
+# A password written into the ticket: it is exposed, whatever happens next.
+EXPOSED = _any(
+    r"\b(?:password|pw|passwort|kennwort|contrasena|mot de passe|wachtwoord|senha|palavra-passe|haslo|current one"
+    r"|old one|new one)\s+(?:is|was|=|:|es|est|ist|e|jest|era|war)\s*[\"']?(?=\S*[a-z])(?=\S*[\d!@#$%^&*])\S{6,}",
+)
+
 NO_ACTION = _any(
+    r"\b(?:olvidad|ignorad|olvide) (?:el|mi) (?:correo|mensaje|email) anterior|\bya me (?:he acordado|acorde)\b"
+    r"|\bje m'en suis souvenue?\b|\bhab(?:e)? es wieder\b|\bweet het (?:al )?weer\b|\bmi sono ricordat[oa]\b"
+    r"|\bja me lembrei\b|\bprzypomnia\w+ sobie\b|\bi(?:'ve| have)? remembered\b|\bignore my (?:last|previous)\b",
     r"\b(?:that'?s|that has|it'?s|it has|this has) worked\b|(?<!once )(?<!when )(?<!until )(?<!till )(?<!after )"
     r"(?<!soon as )(?<!so )\bi'?m back in\b|\bback in now\b|\bthanks? (?:you )?for"
     r" (?:sorting|resetting|unlocking|fixing|resolving|the quick)|\brating\s*:|\bhow did we do\b|\bsatisfaction"
@@ -147,6 +203,19 @@ NO_ACTION = _any(
 )
 
 OTHER_PERSON = _any(
+    r"\b(?:sending|sent|writing|emailing|mailing|escribo|envio|j'ecris|schreibe|stuur|scrivo|escrevo|pisze)\b"
+    r"[^.!?\n]{0,40}\b(?:from|via|on|using|desde|de|depuis|von|vanaf|dalla|dal|do|da|z)\s+(?:the |la |el |le |die |de"
+    r" |a |o |my colleague'?s |[a-z]+'s )?(?:reception|shared|front desk|office|team|colleague'?s?|general|main"
+    r"|recepcion|compartid\w*|accueil|empfang|receptie|ricezione|recepcao|recepcj\w*|mia mail personale"
+    r"|mi correo personal|ma messagerie perso\w*|meiner privaten|mijn prive|meu e-?mail pessoal|prywatn\w*)\b",
+    r"\b(?:i )?(?:finished|left|quit|resigned|stopped working)\b[^.!?\n]{0,30}\b(?:on|last|at|in|yesterday|friday"
+    r"|monday|week|month)\b[^.!?\n]{0,60}\b(?:one last time|last time|download|payslips|photos|personal)\b"
+    r"|\b(?:my last day (?:was|is)|no longer work (?:here|at|for)|since i left|former employee|ex-employee"
+    r"|ya no trabajo|deje la empresa|ne travaille plus|j'ai quitte|arbeite nicht mehr (?:bei|fur)|nicht mehr (?:\w+ )?(?:angestellt|beschaftigt)"
+    r"|werk (?:hier )?niet meer|non lavoro piu|ja nao trabalho|nie pracuje juz)\b",
+    r"\b(?:guest|external|gast|invitad\w*|invite\w*|ospite|convidad\w*|gosc\w*|externo|externe)\s+(?:access|account"
+    r"|user|auditor|consultant|contractor|acceso|cuenta|acces|compte|zugang|konto|toegang|accesso|acesso|konto)\b"
+    r"|\b(?:external auditor|auditor from|contractor from|consultant from)\b",
     r"\b(?:using|on|from|via|with)\s+(?:[a-z]+'s|a colleague'?s|my colleague'?s|someone else'?s|my (?:boss|manager"
     r"|wife|husband|partner)'?s)\s+(?:laptop|computer|pc|e-?mail|mailbox|phone|account|login|desk|machine)\b",
     r"\b(?:could you|can you|please)?\s*(?:do|reset|unlock|sort)\s+[a-z]+'s\s+(?:as well|too|also)\b"
@@ -160,6 +229,10 @@ OTHER_PERSON = _any(
 )
 
 MULTIPLE = _any(
+    r"\bfor all (?:\d+ )?(?:the |our |my )?(?:drivers|staff|users|people|employees|teachers|nurses|team|engineers"
+    r"|agents|volunteers|students|members|accounts)\b|\ball (?:\d+|the) (?:drivers|staff|users|employees|teachers"
+    r"|nurses|engineers|agents|volunteers|students)\b|\b\d+ (?:drivers|users|people|employees|teachers|nurses|staff"
+    r"|engineers|agents|volunteers|students|accounts)\b",
     r"\b(?:theirs|hers|his) (?:isn't|aren't|is not|are not|went|has gone|have gone|too|as well|also|either)\b"
     r"|\b(?:aren't|isn't|are not|is not) working either\b|\b(?:the )?(?:front desk|reception|office) one is"
     r" doing the same\b|\b(?:we all|all of us|everyone|everybody|the whole team|several of us) (?:use|uses|share"
@@ -168,6 +241,7 @@ MULTIPLE = _any(
 
 NARRATIVES: tuple[tuple[str, RiskFlag, re.Pattern[str]], ...] = (
     ("compromise", RiskFlag.COMPROMISE_SIGNS, COMPROMISE),
+    ("password in the text", RiskFlag.COMPROMISE_SIGNS, EXPOSED),
     ("nothing to do", RiskFlag.NO_ACTION_NEEDED, NO_ACTION),
     ("someone else", RiskFlag.OTHER_PERSON, OTHER_PERSON),
     ("several people", RiskFlag.MULTIPLE_PEOPLE, MULTIPLE),

@@ -186,11 +186,17 @@ def detect(view: TicketView) -> RuleFindings:
     _check_notification(view, found)
     _check_work_system(view, found)
     _check_structure(view, found)
+    role = _ROLE_AND_NAME.search(request)
+    if role is not None and not _logged_call_from_requester(view):
+        found.add(RiskFlag.OTHER_PERSON, role.group(0))
+    # Quoted lines are wrapped ("> ... no further\n> checks are needed"): read them joined as well.
     folded = intents.folded(everything)
-    for finding in intents.find(folded):
-        found.add(finding.flag, f"{finding.kind}: {finding.evidence}")
-    for flag, evidence in narratives.find(folded):
-        found.add(flag, evidence)
+    joined = _WRAPPED.sub(" ", folded)
+    for text in (folded, joined) if joined != folded else (folded,):
+        for finding in intents.find(text):
+            found.add(finding.flag, f"{finding.kind}: {finding.evidence}")
+        for flag, evidence in narratives.find(text):
+            found.add(flag, evidence)
     return found
 
 
@@ -232,6 +238,20 @@ def _logged_call_from_requester(view: TicketView) -> bool:
     return bool(names & mine)
 
 
+_WRAPPED = re.compile(r"[ \t]*\n[\s>]*")
+_ROLE_AND_NAME = re.compile(
+    r"\b(?i:our|my|la nostra|il nostro|nuestra|nuestro|nuestras|notre|nos|unsere|unser|unseren|onze|ons|nossa|nosso"
+    r"|nasza|nasz|mijn|mi|mon|ma|mein|meine|meinen|la mia|il mio|a minha|o meu|moja|moj)\s+(?i:colleague|hygienist"
+    r"|receptionist|nurse|assistant|secretary|manager|boss|director|intern|apprentice|accountant|dentist|doctor|teacher"
+    r"|driver|employee|worker|wife|husband|son|daughter|igienista|receptionista|segretaria|assistente|infermiera"
+    r"|collega|capo|dipendente|stagista|compa[ñn]er[oa]|recepcionista|secretaria|asistente|enfermera|jef[ea]"
+    r"|emplead[oa]|becari[oa]|coll[èe]gue|r[ée]ceptionniste|secr[ée]taire|assistante|infirmi[èe]re|stagiaire"
+    r"|employ[ée]e?|patronne|patron|kollegin|kollege|assistentin|sekret[äa]rin|mitarbeiterin|mitarbeiter|azubi"
+    r"|chefin|chef|praktikant(?:in)?|receptioniste|secretaresse|medewerker|stagiair|baas|colega|rececionista"
+    r"|secret[áa]ria|enfermeira|chefe|funcion[áa]ri[oa]|estagi[áa]ri[oa]|kole[żz]anka|kolega|recepcjonistka"
+    r"|sekretarka|asystentka|piel[ęe]gniarka|szef(?:owa)?|pracownik|pracownica|sta[żz]ysta)\s+(?:\w+\s+)?"
+    r"(?-i:[A-ZÁÉÍÓÚÀÈÌÒÙÄÖÜŁŚŻŹĆŃ][a-záéíóúàèìòùäöüłśżźćńç]+)"
+)
 _NEGATABLE = frozenset({RiskFlag.THIRD_PARTY_SYSTEM, RiskFlag.SHARED_OR_SERVICE_ACCOUNT})
 _NEGATION = re.compile(
     r"(?:(?<!can )(?<!could )(?<!do )(?<!does )(?<!did )(?<!will )\bnot|\bisn'?t|\baren'?t|\bno es|\bno son|\bni|\bpas"

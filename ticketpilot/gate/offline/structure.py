@@ -281,7 +281,7 @@ _MULTIPLE = re.compile(
     r"|\b(?:estamos|somos|nous sommes|sind wir|wir sind|zijn we|we zijn|siamo|jeste[śs]my)\b[^.!?\n]{0,40}"
     r"\b(?:bloquead\w*|bloqu\w*|gesperrt|geblokkeerd|bloccat\w*|zablokowan\w*|sin acceso|sem acesso|locked)"
     r"|\b(?:los|las|os|as|les|die|i|le)\s+(?:dos|tres|tr[êe]s|cuatro|dois|quatro|deux|trois|quatre|zwei|drei"
-    r"|vier|twee|drie|due|tre|quattro|dwa|trzy|cztery)\b(?!\s+(?:\w+\s+)?(?:veces|fois|mal|keer|volte|vezes|razy"
+    r"|vier|twee|drie|due|tre|quattro|dwa|trzy|cztery)\b(?![-\w])(?!\s+(?:\w+\s+)?(?:veces|fois|mal|keer|volte|vezes|razy"
     r"|semanas|semaines|wochen|weken|settimane|dias|jours|tage|dagen|giorni|dni|horas|heures|stunden|uren|ore))",
     re.I,
 )
@@ -379,7 +379,8 @@ _FILE_PASSWORD = re.compile(
 )
 # A named application: "log into DentaBook", "bloqueada en FacturaNet", "el programa de facturación".
 _NAMED_APP = re.compile(
-    r"\b(?:log ?(?:in)?(?:to| into)|sign(?:ed)? ?in(?:to| to)|get into|access to|locked out of|password for)[ \t]+"
+    r"\b(?:log ?(?:in)?(?:to| into)|sign(?:ed)? ?in(?:to| to)|get into|access to|locked (?:myself |me )?out of"
+    r"|password for)[ \t]+"
     r"(?:the\s+)?([A-Z][\w.&'-]{2,30})"
     r"|\b(?i:bloquead[oa]|bloqu[ée]e?|gesperrt|geblokkeerd|bloccat[oa]|zablokowan[ya]|bloqueado)\s+(?i:en|dans|in|im|no|na|w)"
     r"\s+([A-Z][\w.&'-]{2,30})"
@@ -396,7 +397,8 @@ _BUSINESS_SOFTWARE = re.compile(
     r"\b(?:gestionale|erp|crm|warenwirtschaft\w*|kassensystem|kassasysteem|boekhoud\w*|contabilit\w*|facturaci[oó]n"
     r"|contabilidad\w*|buchhaltung|ksi[ęe]gowo[śs][ćc]"
     r"|fatturazion\w*|buchhaltungs\w*|comptabilit[ée]|payroll (?:system|software|portal|app|login)|n[oó]minas"
-    r"|logiciel de paie|lohnbuchhaltung"
+    r"|logiciel de paie|lohnbuchhaltung|accounting (?:thing|software|system|package|app|program|tool|portal|platform)"
+    r"|online accounting|bookkeeping (?:software|app|system)|invoicing (?:software|app|system)"
     r"|salarisadministratie|ksi[ęe]gow\w*|patient(?:en)?(?:system|systeem)|practice management|dms)\b",
     re.I,
 )
@@ -416,7 +418,18 @@ def other_system(view: TicketView) -> list[str]:
 
     head = view.prose(view.request)
     lowered = head.lower()
-    return [label for label, start in _other_system(head) if not negated_at(lowered, start)][:3]
+    return [
+        label
+        for label, start in _other_system(head)
+        if not negated_at(lowered, start) and not _IS_FINE.match(lowered, start)
+    ][:3]
+
+
+# "the booking system is fine, I'm in there now": the other system is named as the one that works.
+_IS_FINE = re.compile(
+    r"[^.!?\n]{0,40}\b(?:is|are|'s|seems|works?|working|funciona|marche|fonctionne|funktioniert|werkt|funziona)\b"
+    r"[^.!?\n]{0,15}\b(?:fine|ok|okay|good|normal|normally|bien|gut|goed|bene|perfectly)\b|[^.!?\n]{0,40}\bi'?m in\b"
+)
 
 
 def _other_system(head: str) -> list[tuple[str, int]]:
