@@ -190,13 +190,11 @@ def detect(view: TicketView) -> RuleFindings:
     if role is not None and not _logged_call_from_requester(view):
         found.add(RiskFlag.OTHER_PERSON, role.group(0))
     # Quoted lines are wrapped ("> ... no further\n> checks are needed"): read them joined as well.
-    folded = intents.folded(everything)
-    joined = _WRAPPED.sub(" ", folded)
-    for text in (folded, joined) if joined != folded else (folded,):
-        for finding in intents.find(text):
-            found.add(finding.flag, f"{finding.kind}: {finding.evidence}")
-        for flag, evidence in narratives.find(text):
-            found.add(flag, evidence)
+    folded = intents.folded(_WRAPPED.sub(" ", everything))
+    for finding in intents.find(folded):
+        found.add(finding.flag, f"{finding.kind}: {finding.evidence}")
+    for flag, evidence in narratives.find(folded):
+        found.add(flag, evidence)
     return found
 
 
@@ -238,7 +236,8 @@ def _logged_call_from_requester(view: TicketView) -> bool:
     return bool(names & mine)
 
 
-_WRAPPED = re.compile(r"[ \t]*\n[\s>]*")
+_WRAPPED = re.compile(r"(?<=[a-z,;])[ \t]*\n[ \t>]*(?=[a-z])")
+"""A line break inside a sentence (the next line goes on in lower case), as in wrapped or quoted mail."""
 _ROLE_AND_NAME = re.compile(
     r"\b(?i:our|my|la nostra|il nostro|nuestra|nuestro|nuestras|notre|nos|unsere|unser|unseren|onze|ons|nossa|nosso"
     r"|nasza|nasz|mijn|mi|mon|ma|mein|meine|meinen|la mia|il mio|a minha|o meu|moja|moj)\s+(?i:colleague|hygienist"
