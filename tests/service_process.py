@@ -370,9 +370,15 @@ async def dump_all_tables(conn: asyncpg.Connection) -> str:
 
 
 def credential_sms(entries: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Ledger SMS entries that carried a sandbox-issued credential (redacted in the ledger) and were sent."""
+    """Ledger SMS entries that carried a sandbox-issued credential (redacted in the ledger) and were sent (not a
+    manager's approval SMS, whose reply code is redacted too)."""
     for e in entries:
-        if e["kind"] == "sms" and "[REDACTED]" in str(e.get("body", "")) and e.get("status") == "queued":
+        if (
+            e["kind"] == "sms"
+            and "[REDACTED]" in str(e.get("body", ""))
+            and e.get("status") == "queued"
+            and not str(e.get("idempotency_key", "")).endswith(":approval-sms")
+        ):
             yield e
 
 
