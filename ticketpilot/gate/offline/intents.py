@@ -354,11 +354,16 @@ class IntentFinding:
     evidence: str
 
 
-def find(text: str) -> list[IntentFinding]:
-    """Every kind found in ``text`` (already :func:`folded`), each with its first evidence snippet."""
+def search_kinds(kinds: tuple[tuple[str, RiskFlag, re.Pattern[str]], ...], text: str) -> list[IntentFinding]:
+    """Every kind of ``kinds`` found in ``text``, each with its first evidence snippet."""
     found = []
-    for kind, flag, pattern in KINDS:
+    for kind, flag, pattern in kinds:
         match = pattern.search(text)
         if match is not None:
             found.append(IntentFinding(kind, flag, " ".join(match.group(0).split())[:60]))
     return found
+
+
+def find(text: str) -> list[IntentFinding]:
+    """Every kind found in ``text`` (already :func:`folded`), each with its first evidence snippet."""
+    return search_kinds(KINDS, text)

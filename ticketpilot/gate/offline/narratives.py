@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from ..classification import RiskFlag
+from .intents import IntentFinding, search_kinds
 
 
 def _any(*parts: str) -> re.Pattern[str]:
@@ -248,11 +249,6 @@ NARRATIVES: tuple[tuple[str, RiskFlag, re.Pattern[str]], ...] = (
 )
 
 
-def find(text: str) -> list[tuple[RiskFlag, str]]:
-    """(flag, evidence) for every kind of story found in ``text`` (already folded)."""
-    found = []
-    for kind, flag, pattern in NARRATIVES:
-        match = pattern.search(text)
-        if match is not None:
-            found.append((flag, f"{kind}: {' '.join(match.group(0).split())[:50]}"))
-    return found
+def find(text: str) -> list[IntentFinding]:
+    """Every kind of story found in ``text`` (already folded), each with its first evidence snippet."""
+    return search_kinds(NARRATIVES, text)

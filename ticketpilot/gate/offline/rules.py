@@ -191,10 +191,8 @@ def detect(view: TicketView) -> RuleFindings:
         found.add(RiskFlag.OTHER_PERSON, role.group(0))
     # Quoted lines are wrapped ("> ... no further\n> checks are needed"): read them joined as well.
     folded = intents.folded(_WRAPPED.sub(" ", everything))
-    for finding in intents.find(folded):
+    for finding in [*intents.find(folded), *narratives.find(folded)]:
         found.add(finding.flag, f"{finding.kind}: {finding.evidence}")
-    for flag, evidence in narratives.find(folded):
-        found.add(flag, evidence)
     return found
 
 
