@@ -115,20 +115,7 @@ async def preview_without_database(settings: Settings, subject: str, body: str, 
     policy = RuntimePolicy(settings.policy).configured()
     decision = decide(classified, requester, playbooks, policy, taxonomy=settings.llm.taxonomy)
     decision = with_second_opinion(decision, classified, partial(_playbook_of, playbooks))
-    candidate = decision.candidate
-    record = DecisionRecord(
-        ticket_id=None,
-        outcome=decision.outcome,
-        playbook_id=candidate.playbook.id if candidate else None,
-        playbook_version=candidate.playbook.version if candidate else None,
-        playbook_hash=candidate.content_hash if candidate else None,
-        classification=classified.classification if isinstance(classified, ClassifierResult) else None,
-        classifier=classified.classifier,
-        classifier_version=classified.classifier_version,
-        blockers=decision.blockers,
-        requester=requester,
-        latency_ms=(time.perf_counter() - started) * 1000,
-    )
+    record = DecisionRecord.of(None, classified, requester, decision, (time.perf_counter() - started) * 1000)
     return {**record.as_dict(), "note": NO_DATABASE_NOTE}
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ticketpilot.gate.blockers import Blocker
-from ticketpilot.gate.classification import Classification, RiskFlag
-from ticketpilot.gate.decision import Outcome
-from ticketpilot.gate.facts import RequesterFacts
+from ticketpilot.gate.classification import Classification, ClassifierResult, RiskFlag
+from ticketpilot.gate.decision import Decision, Outcome
+from ticketpilot.gate.facts import ClassifierFailure, RequesterFacts
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,33 @@ class DecisionRecord:
     requester: RequesterFacts
     latency_ms: float
     decision_id: int | None = None
+
+    @classmethod
+    def of(
+        cls,
+        ticket_id: int | None,
+        classified: ClassifierResult | ClassifierFailure,
+        requester: RequesterFacts,
+        decision: Decision,
+        latency_ms: float,
+        decision_id: int | None = None,
+    ) -> DecisionRecord:
+        """The record of ``decision`` taken on ``classified`` for ``requester``."""
+        candidate = decision.candidate
+        return cls(
+            ticket_id=ticket_id,
+            outcome=decision.outcome,
+            playbook_id=candidate.playbook.id if candidate else None,
+            playbook_version=candidate.playbook.version if candidate else None,
+            playbook_hash=candidate.content_hash if candidate else None,
+            classification=classified.classification if isinstance(classified, ClassifierResult) else None,
+            classifier=classified.classifier,
+            classifier_version=classified.classifier_version,
+            blockers=decision.blockers,
+            requester=requester,
+            latency_ms=latency_ms,
+            decision_id=decision_id,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """The decision JSON of ``POST /api/v1/classify_ticket`` and ``main.py classify``."""

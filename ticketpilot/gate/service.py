@@ -313,20 +313,8 @@ class Gate:
         started: float,
         decision_id: int | None,
     ) -> DecisionRecord:
-        candidate = decision.candidate
-        return DecisionRecord(
-            ticket_id=ticket_id,
-            outcome=decision.outcome,
-            playbook_id=candidate.playbook.id if candidate else None,
-            playbook_version=candidate.playbook.version if candidate else None,
-            playbook_hash=candidate.content_hash if candidate else None,
-            classification=classified.classification if isinstance(classified, ClassifierResult) else None,
-            classifier=classified.classifier,
-            classifier_version=classified.classifier_version,
-            blockers=decision.blockers,
-            requester=requester,
-            latency_ms=(self._perf() - started) * 1000,
-            decision_id=decision_id,
+        return DecisionRecord.of(
+            ticket_id, classified, requester, decision, (self._perf() - started) * 1000, decision_id
         )
 
     async def _start(self, record: DecisionRecord, candidate: PlaybookCandidate) -> DecisionRecord:
