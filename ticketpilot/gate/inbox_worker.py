@@ -48,7 +48,7 @@ from ticketpilot.gate.deliveries import TICKET_CREATED, TICKET_UPDATED
 from ticketpilot.gate.inbox_claims import CLAIM, Heartbeat, release
 from ticketpilot.gate.outbox import backoff_s
 from ticketpilot.gate.policy import utc_now
-from ticketpilot.gate.polling import run_rounds
+from ticketpilot.gate.polling import finish_within, run_rounds
 from ticketpilot.readiness import Readiness
 
 log = structlog.get_logger(__name__)
@@ -159,12 +159,7 @@ class InboxWorker:
         heartbeat keeps them), then give back at once every claimed row not finished."""
         self._stopping = True
         self._wake.set()
-        task = self._task
-        if task is not None and not task.done():
-            _, pending = await asyncio.wait({task}, timeout=grace_s)
-            if pending:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        await finish_within(self._task, grace_s)
         await self._heartbeat.stop()
         try:
             released = await release(self._pool, self._owner, self._clock())

@@ -60,7 +60,7 @@ import structlog
 from ticketpilot.adapters.base import AdapterError
 from ticketpilot.config import HalopsaConfig
 from ticketpilot.gate.policy import utc_now
-from ticketpilot.gate.polling import run_rounds
+from ticketpilot.gate.polling import finish_within, run_rounds
 from ticketpilot.gate.routing import TicketRoute, escalation_route, manual_route
 from ticketpilot.metrics import OUTBOX_BACKLOG
 from ticketpilot.readiness import Readiness
@@ -226,12 +226,7 @@ class OutboxWorker:
         back to any replica when its lease ends)."""
         self._stopping = True
         self._wake.set()
-        task = self._task
-        if task is not None and not task.done():
-            _, pending = await asyncio.wait({task}, timeout=grace_s)
-            if pending:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        await finish_within(self._task, grace_s)
 
     async def run_once(self) -> int:
         """Claim and try to deliver one batch of due rows; returns how many were claimed.

@@ -56,3 +56,13 @@ async def run_rounds(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), poll_s)
         wake.clear()
+
+
+async def finish_within(task: asyncio.Task[None] | None, grace_s: float) -> None:
+    """Let a polling ``task`` that was told to stop finish within ``grace_s``, then cancel it."""
+    if task is None or task.done():
+        return
+    _, pending = await asyncio.wait({task}, timeout=grace_s)
+    if pending:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
