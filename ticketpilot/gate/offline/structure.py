@@ -331,7 +331,8 @@ _ALLOWED_MODIFIERS = frozenset(
     expire expires expiry expiration forgetting locking mistyped mistyping microsoft's school's company's
     domain's work's teacher staff's referenced monday tuesday wednesday thursday friday saturday sunday january
     february march april may june july august september october november december today tomorrow tonight
-    morning week weekend usual regular normal system computor compter compu maquina laburo trabajo
+    morning week weekend usual regular normal saved stored cached few couple several many both
+    schul uni buro system computor compter compu maquina laburo trabajo
     mi mis la el los las tu su nuestra nuestro una un del de mon ma mes le les ton ta votre notre un une du des
     mein meine meinen meinem mein das der die dem den ein eine mijn de het een onze il lo gli mio mia meu minha
     o os as um uma moje moja
@@ -406,7 +407,7 @@ _ALLOWED_APP_WORDS = frozenset(
     "microsoft windows office outlook teams onedrive sharepoint azure entra authenticator the my our your this that"
     " mfa 365 o365 m365 email e-mail mail work company operating security sign-in login phone mobile same new old"
     " ticketing ticket support helpdesk service remote desktop web whole entire from via in on at to using through"
-    " into of for with and or by".split()
+    " into of for with and or by self-service verification sign-in authentication".split()
 )
 
 
