@@ -113,6 +113,16 @@ async def reachable(pool: asyncpg.Pool, timeout_s: float = 5.0) -> bool:
     return True
 
 
+async def close_pool(pool: asyncpg.Pool, timeout_s: float = 5.0) -> None:
+    """Close ``pool``, waiting at most ``timeout_s`` for connections still held (a task that never gives its
+    connection back must not hang the stop): then every connection is terminated and the wait is logged."""
+    try:
+        await asyncio.wait_for(pool.close(), timeout=timeout_s)
+    except TimeoutError:
+        log.error("pool_close_timed_out", timeout_s=timeout_s)
+        pool.terminate()
+
+
 async def release_quietly(pool: asyncpg.Pool, conn: Any) -> None:
     """Give ``conn`` back to ``pool`` whatever its state (lost and detached, broken, mid-transaction);
     never raises: the long-lived loops that hold a connection must outlive whatever happened to it."""

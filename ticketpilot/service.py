@@ -9,6 +9,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from redis.asyncio import Redis
 
 from ticketpilot.adapters.base import AdapterSet
 from ticketpilot.config import Settings
-from ticketpilot.database import EmbeddedPostgres, connect, create_pool
+from ticketpilot.database import EmbeddedPostgres, close_pool, connect, create_pool
 from ticketpilot.engine.migrate import migrate
 from ticketpilot.gate.classification import Classifier
 from ticketpilot.http.auth import SessionStore
@@ -51,6 +52,8 @@ class Services:
     extras: dict[str, Any] = field(default_factory=dict)
     readiness: Readiness = field(default_factory=Readiness)
     """What ``/readyz`` reports beyond its own database check: failing background loops, draining."""
+    close_step_timeout_s: float = 10.0
+    """A shutdown step that takes longer is abandoned (and named in the log): a stop never hangs."""
     _closers: list[Closer] = field(default_factory=list)
     _drainers: list[Drainer] = field(default_factory=list)
 
@@ -74,12 +77,17 @@ class Services:
                 log.exception("drain_step_failed")
 
     async def close(self) -> None:
+        """Run the shutdown steps in reverse order of start, each within ``close_step_timeout_s``."""
         while self._closers:
             closer = self._closers.pop()
+            step = getattr(closer, "__qualname__", None) or repr(closer)
             try:
-                await closer()
+                async with asyncio.timeout(self.close_step_timeout_s):
+                    await closer()
+            except TimeoutError:
+                log.error("shutdown_step_timed_out", step=step, timeout_s=self.close_step_timeout_s)
             except Exception:
-                log.exception("shutdown_step_failed")
+                log.exception("shutdown_step_failed", step=step)
 
 
 @contextlib.asynccontextmanager
@@ -179,7 +187,7 @@ async def open_services(settings: Settings, dsn: str, *, watch: bool | None = No
         registry=registry,
         sessions=SessionStore(ttl_s=settings.http.session_ttl_s),
     )
-    services.on_close(pool.close)
+    services.on_close(partial(close_pool, pool))
     try:
         services.redis = await connect_redis(settings.redis.url, settings.redis.timeout_s)
         if services.redis is not None:

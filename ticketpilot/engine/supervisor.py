@@ -61,6 +61,7 @@ from ticketpilot.metrics import EXECUTIONS, playbook_label
 from ticketpilot.playbooks.model import Playbook, Step, TerminalOutcome, Triggers
 from ticketpilot.readiness import Backoff, Readiness
 from ticketpilot.steps import StepService
+from ticketpilot.waits import wait_event
 
 log = structlog.get_logger(__name__)
 
@@ -311,7 +312,10 @@ class Engine:
                 future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
                 self._waiters.setdefault(execution_id, []).append(future)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(future, 0.25)
+                    async with asyncio.timeout(
+                        0.25
+                    ):  # not wait_for: it can lose a cancellation (see waits.py)
+                        await future
 
     # ---- recovery and leases -----------------------------------------------------------------------------
 
@@ -363,8 +367,7 @@ class Engine:
         backoff = Backoff(initial_s=min(0.5, every), max_s=every)
         delay = every
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._tick_now.wait(), delay)
+            await wait_event(self._tick_now, delay)
             self._tick_now.clear()
             try:
                 await self._renew()

@@ -10,13 +10,13 @@ only when cancelled or when ``stopping()`` says so (a graceful stop).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 
 import structlog
 
 from ticketpilot.database import is_connection_loss
 from ticketpilot.readiness import Backoff, Readiness
+from ticketpilot.waits import wait_event
 
 log = structlog.get_logger(__name__)
 
@@ -53,8 +53,7 @@ async def run_rounds(
             readiness.recovered(f"{name}_worker")
         if handled:
             continue
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), poll_s)
+        await wait_event(wake, poll_s)
         wake.clear()
 
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import structlog
 from watchfiles import awatch
 
+from ticketpilot.waits import wait_event
+
 log = structlog.get_logger(__name__)
 
 _RETRY_AFTER_ERROR_S = 2.0
@@ -48,11 +50,7 @@ async def watch_directory(
             log.warning(
                 "playbook_watch_failed", directory=str(directory), error=f"{type(exc).__name__}: {exc}"
             )
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=_RETRY_AFTER_ERROR_S)
-            except TimeoutError:
-                pass
-            else:
+            if await wait_event(stop, _RETRY_AFTER_ERROR_S):
                 return
             try:
                 await on_change()

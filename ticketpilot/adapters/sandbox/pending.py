@@ -16,6 +16,7 @@ from typing import Any
 import structlog
 
 from ticketpilot.adapters.sandbox.store import PendingAction, SandboxStore
+from ticketpilot.waits import wait_event
 
 log = structlog.get_logger(__name__)
 
@@ -114,8 +115,7 @@ class DurablePendingActions:
                 raise
             except Exception:
                 log.warning("sandbox_pending_actions_failed", exc_info=True)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout)
+            await wait_event(self._wake, timeout)
 
     async def _execute(self, action: PendingAction) -> None:
         handler = self._handlers.get(action.kind)
