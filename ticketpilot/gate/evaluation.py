@@ -162,6 +162,24 @@ def _decider(decide_fn: Callable[[Classification], bool], decide_result: DecideR
     return decide_result or (lambda result: decide_fn(result.classification))
 
 
+def _classify_all(
+    rows: Iterable[Mapping[str, Any]],
+    classify_fn: Callable[[TicketText], ClassifierResult],
+    decide: DecideResult,
+    *,
+    labelled: bool,
+) -> tuple[list[TicketOutcome], str, str]:
+    """Every row's outcome, and the classifier's name and version (from the first result)."""
+    outcomes: list[TicketOutcome] = []
+    name = version = ""
+    for index, row in enumerate(rows):
+        outcome, result = _classify_row(row, index, classify_fn, decide, labelled=labelled)
+        outcomes.append(outcome)
+        if result is not None:
+            name, version = name or result.classifier, version or result.classifier_version
+    return outcomes, name, version
+
+
 def evaluate(
     rows: Iterable[Mapping[str, Any]],
     classify_fn: Callable[[TicketText], ClassifierResult],
@@ -173,14 +191,9 @@ def evaluate(
     whole result), and compare with the labels.
 
     A :class:`ClassificationError` counts as a manual decision (and a miss for the sub-category)."""
-    decide = _decider(decide_fn, decide_result)
-    outcomes: list[TicketOutcome] = []
-    name = version = ""
-    for index, row in enumerate(rows):
-        outcome, result = _classify_row(row, index, classify_fn, decide, labelled=True)
-        outcomes.append(outcome)
-        if result is not None:
-            name, version = name or result.classifier, version or result.classifier_version
+    outcomes, name, version = _classify_all(
+        rows, classify_fn, _decider(decide_fn, decide_result), labelled=True
+    )
     automated = [o for o in outcomes if o.automated]
     false_automations = [o.id for o in automated if not o.expected]
     expected_total = sum(bool(o.expected) for o in outcomes)
@@ -214,14 +227,9 @@ def evaluate_unlabelled(
 ) -> UnlabelledReport:
     """Classify and decide every row of a ticket history without labels: the automation rate and the
     tickets that would be automated, for a human to read."""
-    decide = _decider(decide_fn, decide_result)
-    outcomes: list[TicketOutcome] = []
-    name = version = ""
-    for index, row in enumerate(rows):
-        outcome, result = _classify_row(row, index, classify_fn, decide, labelled=False)
-        outcomes.append(outcome)
-        if result is not None:
-            name, version = name or result.classifier, version or result.classifier_version
+    outcomes, name, version = _classify_all(
+        rows, classify_fn, _decider(decide_fn, decide_result), labelled=False
+    )
     return UnlabelledReport(
         n=len(outcomes),
         classifier=name,
