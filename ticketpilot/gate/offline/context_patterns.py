@@ -44,6 +44,9 @@ POLICY = _c(
     r"|must change|forced? (?:change|reset)|random ones?)\b|\b(?:account|cuenta|compte|konto|account|conta)\s+(?:is|has"
     r" been|esta|est|ist|is|e|foi|jest)\s+(?:disabled|deshabilitad\w*|desactivad\w*|desactive\w*|deaktiviert"
     r"|uitgeschakeld|disabilitat\w*|desativad\w*|wylaczon\w*)\b|\baadsts50057\b",
+    r"\bremove\b[^.\n]{0,10}\b(?:mfa|2fa|authenticator|two-factor|multi-factor)\b[^.\n]{0,30}\b(?:until|till|for a"
+    r"|for the|for one|for two|while)\b|\b(?:mfa|2fa|two-factor)\b[^.\n]{0,30}\b(?:until i'?m back|for (?:a|one|two)"
+    r" weeks?|temporar\w*|while i'?m away)\b",
     r"\bde quanto em quanto tempo\b|\bcom que frequ[êe]ncia\b|\bogni quanto\b|\bcon che frequenza\b"
     r"|\bjak cz[ęe]sto\b|\bco ile\b",
     # A question about whether a message is genuine: a report, not a recovery request.

@@ -211,6 +211,10 @@ OTHER_PERSON = _any(
     r"|mi correo personal|ma messagerie perso\w*|meiner privaten|mijn prive|meu e-?mail pessoal|prywatn\w*)\b",
     r"\b(?:i )?(?:finished|left|quit|resigned|stopped working)\b[^.!?\n]{0,30}\b(?:on|last|at|in|yesterday|friday"
     r"|monday|week|month)\b[^.!?\n]{0,60}\b(?:one last time|last time|download|payslips|photos|personal)\b"
+    r"|\b(?:(?:temp|temporary)(?!\s+(?:password|pass|pw|code|access|pin|one)\b)|fixed-term|agency|contract"
+    r"|placement|internship|trainee|work experience)\b[^.!?\n]{0,60}"
+    r"\b(?:until last|ended|finished|which finished|was over|expired|came to an end)\b"
+    r"|\b(?:my|the) (?:contract|placement|internship|temp job|assignment) (?:ended|finished|is over|was over|expired)\b"
     r"|\b(?:my last day (?:was|is)|no longer work (?:here|at|for)|since i left|former employee|ex-employee"
     r"|ya no trabajo|deje la empresa|ne travaille plus|j'ai quitte|arbeite nicht mehr (?:bei|fur)|nicht mehr (?:\w+ )?(?:angestellt|beschaftigt)"
     r"|werk (?:hier )?niet meer|non lavoro piu|ja nao trabalho|nie pracuje juz)\b",
@@ -230,6 +234,8 @@ OTHER_PERSON = _any(
 )
 
 MULTIPLE = _any(
+    r"\bfor me and (?:the rest of )?(?:the|my|our) (?:team|department|office|colleagues|staff)\b|\bme and the rest"
+    r" of (?:the|my|our)\b|\bfor (?:the whole|my whole|our whole) (?:team|department|office)\b",
     r"\bfor all (?:\d+ )?(?:the |our |my )?(?:drivers|staff|users|people|employees|teachers|nurses|team|engineers"
     r"|agents|volunteers|students|members|accounts)\b|\ball (?:\d+|the) (?:drivers|staff|users|employees|teachers"
     r"|nurses|engineers|agents|volunteers|students)\b|\b\d+ (?:drivers|users|people|employees|teachers|nurses|staff"

@@ -263,7 +263,7 @@ def automated_sender(view: TicketView) -> list[str]:
 _MULTIPLE = re.compile(
     r"\b(?:for|de|of|voor|per|f[üu]r|dla|para)\s+(?:everyone|everybody|the whole team|all of us|todo (?:el )?mundo|todos|toda"
     r" (?:la|a) (?:equipe|equipo)|tout le monde|toute l'[ée]quipe|alle|iedereen|tutti|wszystkich)\b"
-    r"|\b(?:i|me|eu|yo|moi|ich|ik|io|ja),\s*(?-i:[A-Z][\w'-]+),\s*(?-i:[A-Z][\w'-]+)"
+    r"|\b(?:i|me|eu|yo|moi|ich|ik|io|ja),\s*(?-i:[A-Z][\w'-]+)(?: (?-i:[A-Z][\w'-]+))?,\s*(?-i:[A-Z][\w'-]+)"
     r"|\b(?:we|we're|we've|we are|we both|we all|both of us|us both|all of us|the two of us|me and (?:my )?"
     r"\w+|(?-i:(?!Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June"
     r"|July|August|September|October|November|December|Today|Yesterday)[A-Z][a-z]+) and (?:i|me|myself)|(?:colleague|boss|manager|wife|husband|partner) and (?:i|me))\b"
