@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from fakes.graph import GraphFake
+from fakes.graph import GraphFake, trusted_graph
 from fakes.specs import require_graph_csdl
 from pydantic import SecretStr
 from structlog.testing import capture_logs
@@ -41,48 +41,41 @@ class Sleeps:
 
 @pytest.fixture
 async def graph(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[GraphFake]:
-    fake = GraphFake(tenant_id=TENANT, client_secret=SECRET)
-    await fake.start()
-    # msal (requests) must trust the fake's self-signed certificate (msal's verify= loses to these variables).
-
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake.ca_file))
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    bob = fake.add_user(
-        "bob@contoso.example",
-        mail="bob@contoso.example",
-        display_name="Bob",
-        phones=[("+44 7700 900456", "mobile")],
-    )
-    helpdesk = fake.add_group("Helpdesk Admins", role_assignable=True, roles=["Helpdesk Administrator"])
-    staff = fake.add_group("All Staff")
-    fake.add_user(
-        "alice@contoso.example",
-        id="a1111111-0000-4000-8000-000000000001",
-        mail="alice@contoso.example",
-        display_name="Alice",
-        department="Finance",
-        manager_id=bob.id,
-        phones=[
-            ("+44 7700 900123", "mobile"),
-            ("+1 (206) 555-5555", "office"),
-            ("07700 900999", "alternateMobile"),
-        ],
-        groups=[staff.id],
-    )
-    fake.add_user(
-        "root@contoso.example", id="r0000000-0000-4000-8000-000000000002", roles=["Global Administrator"]
-    )
-    fake.add_user(
-        "hd@contoso.example", id="h0000000-0000-4000-8000-000000000003", groups=[helpdesk.id, staff.id]
-    )
-    fake.add_user(
-        "pim@contoso.example",
-        id="p0000000-0000-4000-8000-000000000004",
-        eligible_roles=["Privileged Authentication Administrator"],
-    )
-    yield fake
-    await fake.stop()
-    assert fake.spec_errors == []
+    async with trusted_graph(monkeypatch, tenant_id=TENANT, client_secret=SECRET) as fake:
+        bob = fake.add_user(
+            "bob@contoso.example",
+            mail="bob@contoso.example",
+            display_name="Bob",
+            phones=[("+44 7700 900456", "mobile")],
+        )
+        helpdesk = fake.add_group("Helpdesk Admins", role_assignable=True, roles=["Helpdesk Administrator"])
+        staff = fake.add_group("All Staff")
+        fake.add_user(
+            "alice@contoso.example",
+            id="a1111111-0000-4000-8000-000000000001",
+            mail="alice@contoso.example",
+            display_name="Alice",
+            department="Finance",
+            manager_id=bob.id,
+            phones=[
+                ("+44 7700 900123", "mobile"),
+                ("+1 (206) 555-5555", "office"),
+                ("07700 900999", "alternateMobile"),
+            ],
+            groups=[staff.id],
+        )
+        fake.add_user(
+            "root@contoso.example", id="r0000000-0000-4000-8000-000000000002", roles=["Global Administrator"]
+        )
+        fake.add_user(
+            "hd@contoso.example", id="h0000000-0000-4000-8000-000000000003", groups=[helpdesk.id, staff.id]
+        )
+        fake.add_user(
+            "pim@contoso.example",
+            id="p0000000-0000-4000-8000-000000000004",
+            eligible_roles=["Privileged Authentication Administrator"],
+        )
+        yield fake
 
 
 def make_directory(fake: GraphFake, sleeps: Sleeps | None = None, **cfg: object) -> GraphDirectory:

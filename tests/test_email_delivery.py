@@ -25,7 +25,7 @@ from engine_harness import (
     step,
     store_playbook,
 )
-from fakes.graph import GraphFake
+from fakes.graph import GraphFake, trusted_graph
 from pydantic import SecretStr
 from service_support import ROOT, running_service
 from structlog.testing import capture_logs
@@ -69,23 +69,18 @@ ALT = "ray@personal.example"
 
 @pytest.fixture
 async def graph(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[GraphFake]:
-    fake = GraphFake(tenant_id=TENANT, client_secret=SECRET)
-    await fake.start()
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake.ca_file))  # msal trusts the fake's certificate
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    fake.add_user(MAILBOX, mail=MAILBOX, mailbox=True)
-    boss = fake.add_user("boss@contoso.example", mail="boss@contoso.example")
-    fake.add_user(
-        "jane@contoso.example",
-        id="a1111111-0000-4000-8000-000000000001",
-        mail="jane@contoso.example",
-        display_name="Jane",
-        manager_id=boss.id,
-        other_mails=["jane@contoso.example", "jane.home@personal.example"],
-    )
-    yield fake
-    await fake.stop()
-    assert fake.spec_errors == []
+    async with trusted_graph(monkeypatch, tenant_id=TENANT, client_secret=SECRET) as fake:
+        fake.add_user(MAILBOX, mail=MAILBOX, mailbox=True)
+        boss = fake.add_user("boss@contoso.example", mail="boss@contoso.example")
+        fake.add_user(
+            "jane@contoso.example",
+            id="a1111111-0000-4000-8000-000000000001",
+            mail="jane@contoso.example",
+            display_name="Jane",
+            manager_id=boss.id,
+            other_mails=["jane@contoso.example", "jane.home@personal.example"],
+        )
+        yield fake
 
 
 def _directory(fake: GraphFake) -> GraphDirectory:

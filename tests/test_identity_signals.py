@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
-from fakes.graph import FakeUser, GraphFake
+from fakes.graph import FakeUser, GraphFake, trusted_graph
 from gate_fakes import build_harness, ticket
 from pydantic import SecretStr
 
@@ -38,16 +38,11 @@ async def _no_sleep(_: float) -> None:
 
 @pytest.fixture
 async def graph(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[GraphFake]:
-    fake = GraphFake(tenant_id=TENANT, client_secret=SECRET)
-    await fake.start()
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake.ca_file))
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    fake.add_user(
-        "carol@contoso.example", mail="carol@contoso.example", phones=[("+44 7700 900321", "mobile")]
-    )
-    yield fake
-    await fake.stop()
-    assert fake.spec_errors == []
+    async with trusted_graph(monkeypatch, tenant_id=TENANT, client_secret=SECRET) as fake:
+        fake.add_user(
+            "carol@contoso.example", mail="carol@contoso.example", phones=[("+44 7700 900321", "mobile")]
+        )
+        yield fake
 
 
 @pytest.fixture

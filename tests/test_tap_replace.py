@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from fakes.graph import GraphFake
+from fakes.graph import GraphFake, trusted_graph
 from pydantic import SecretStr
 from test_services_support import RecordingSleep, build_harness, make_call
 
@@ -66,14 +66,9 @@ async def test_no_new_tap_while_the_old_one_cannot_be_deleted(monkeypatch: pytes
 
 @pytest.fixture
 async def graph(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[GraphFake]:
-    fake = GraphFake(tenant_id=TENANT, client_secret=SECRET)
-    await fake.start()
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake.ca_file))
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    fake.add_user("alice@contoso.example", id=ALICE, mail="alice@contoso.example")
-    yield fake
-    await fake.stop()
-    assert fake.spec_errors == []
+    async with trusted_graph(monkeypatch, tenant_id=TENANT, client_secret=SECRET) as fake:
+        fake.add_user("alice@contoso.example", id=ALICE, mail="alice@contoso.example")
+        yield fake
 
 
 async def test_live_graph_sees_the_delete_of_the_old_tap_before_the_new_one(graph: GraphFake) -> None:

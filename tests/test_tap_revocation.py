@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 import pytest
 from engine_harness import ESCALATE, RESOLVED, eventually, make_engine, playbook_yaml, step, store_playbook
-from fakes.graph import GraphFake
+from fakes.graph import GraphFake, trusted_graph
 from pydantic import SecretStr
 from service_support import running_service
 from test_services_support import RecordingSleep
@@ -44,14 +44,9 @@ UNDELIVERED = "sms-undelivered.ray@contoso.example"
 
 @pytest.fixture
 async def graph(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[GraphFake]:
-    fake = GraphFake(tenant_id=TENANT, client_secret=SECRET)
-    await fake.start()
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake.ca_file))  # msal trusts the fake's certificate
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    fake.add_user("alice@contoso.example", id="a1111111-0000-4000-8000-000000000001")
-    yield fake
-    await fake.stop()
-    assert fake.spec_errors == []
+    async with trusted_graph(monkeypatch, tenant_id=TENANT, client_secret=SECRET) as fake:
+        fake.add_user("alice@contoso.example", id="a1111111-0000-4000-8000-000000000001")
+        yield fake
 
 
 def _directory(fake: GraphFake) -> GraphDirectory:

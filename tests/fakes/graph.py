@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
 import re
@@ -20,6 +21,7 @@ import ssl
 import subprocess
 import tempfile
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -616,3 +618,19 @@ class GraphFake(FakeServer):
                 f"{self.graph_url}{request.path.removeprefix('/v1.0')}?{urlencode(query)}"
             )
         return web.json_response(body)
+
+
+@contextlib.asynccontextmanager
+async def trusted_graph(monkeypatch: Any, **kwargs: Any) -> AsyncIterator[GraphFake]:
+    """A started :class:`GraphFake` that msal trusts (its ``verify=`` loses to ``REQUESTS_CA_BUNDLE`` and
+    ``CURL_CA_BUNDLE``, so the variables point at the fake's certificate); stopped on exit, and every request
+    it saw must have matched the Graph CSDL."""
+    fake = GraphFake(**kwargs)
+    await fake.start()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fake.ca_file))
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+    assert fake.spec_errors == []
