@@ -548,3 +548,20 @@ async def live_service(
                 await runner.cleanup()
         finally:
             await services.close()
+
+
+@contextlib.asynccontextmanager
+async def started_fakes(monkeypatch: Any) -> AsyncIterator[VendorFakes]:
+    """Every vendor fake, started and trusted by the clients (msal through ``REQUESTS_CA_BUNDLE``; Twilio
+    without region or edge overrides); stopped on exit, and every request each saw must have matched its spec."""
+    all_fakes = VendorFakes.create()
+    await all_fakes.start()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(all_fakes.graph.ca_file))
+    for name in ("CURL_CA_BUNDLE", "TWILIO_REGION", "TWILIO_EDGE"):
+        monkeypatch.delenv(name, raising=False)
+    try:
+        yield all_fakes
+    finally:
+        await all_fakes.stop()
+    for fake in all_fakes.all():
+        assert fake.spec_errors == [], f"{fake.name}: {fake.spec_errors}"

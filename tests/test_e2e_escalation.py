@@ -21,6 +21,7 @@ from e2e_live_support import (
     add_requester,
     live_service,
     llm_answer,
+    started_fakes,
 )
 
 PASSWORD_RESET = llm_answer(
@@ -37,15 +38,8 @@ ROUTING_KEYS = ("team", "agent_id", "status_id", "priority_id")
 
 @pytest.fixture
 async def fakes(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[VendorFakes]:
-    all_fakes = VendorFakes.create()
-    await all_fakes.start()
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(all_fakes.graph.ca_file))
-    for name in ("CURL_CA_BUNDLE", "TWILIO_REGION", "TWILIO_EDGE"):
-        monkeypatch.delenv(name, raising=False)
-    yield all_fakes
-    await all_fakes.stop()
-    for fake in all_fakes.all():
-        assert fake.spec_errors == [], f"{fake.name}: {fake.spec_errors}"
+    async with started_fakes(monkeypatch) as all_fakes:
+        yield all_fakes
 
 
 @pytest.fixture
