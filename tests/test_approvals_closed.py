@@ -21,6 +21,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from service_support import BEARER, running_service
+from test_approvals_http import CapturingCards
 from test_services_support import Harness, build_harness, make_call, make_execution
 from twilio.request_validator import RequestValidator
 
@@ -39,17 +40,6 @@ TWILIO_TOKEN = "test-twilio-token"
 SILENT = "manager-silent.al@contoso.example"
 SILENT_MANAGER = "manager.manager-silent.al@contoso.example"
 ENDED = ["RESOLVED", "ESCALATED", "CANCELLED"]
-
-
-class CapturingCards:
-    def __init__(self) -> None:
-        self.cards: list[dict[str, Any]] = []
-
-    async def post_card(self, card: dict[str, Any]) -> None:
-        self.cards.append(card)
-
-    def link(self, title: str) -> str:
-        return next(a["url"] for a in self.cards[-1]["actions"] if a["title"] == title)
 
 
 class CapturingSms:
